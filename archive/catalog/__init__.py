@@ -1,0 +1,1 @@
+"""The catalog: SQLAlchemy models, engine/session setup and Alembic migrations."""

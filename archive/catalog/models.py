@@ -1,0 +1,188 @@
+"""SQLAlchemy 2 models of the catalog and the ledger tables.
+
+The catalog (submissions, dossiers, documents, blobs, events) and the ledger (leaves, tree nodes,
+checkpoints) live in one database so that ingest can commit the catalog rows and the
+``dossier.archived`` leaf in one transaction. Schema changes go through Alembic
+(``archive/migrations``); never ``create_all`` outside tests of the migrations themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Submission(Base):
+    """Every package handed to ingest, accepted or not."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4 text
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    source_name: Mapped[str] = mapped_column(String(512))
+    source_kind: Mapped[str] = mapped_column(String(16))  # zip | folder
+    source_digest: Mapped[str] = mapped_column(String(64), index=True)  # sha256 hex of the package
+    status: Mapped[str] = mapped_column(String(32))  # archived | already_archived | rejected
+    case_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    archive_id: Mapped[str | None] = mapped_column(String(64))
+    problems_json: Mapped[str] = mapped_column(Text, default="[]")  # list of {code,item,path,line,message}
+
+
+class Dossier(Base):
+    """One archived case dossier (an AIP)."""
+
+    __tablename__ = "dossiers"
+
+    archive_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(64), unique=True)
+    court_name: Mapped[str] = mapped_column(String(128))
+    case_type: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    closing_date: Mapped[dt.date] = mapped_column(Date)
+    department: Mapped[str] = mapped_column(String(128), index=True)
+    judge: Mapped[str] = mapped_column(String(64))
+    fonds_code: Mapped[str] = mapped_column(String(32))
+    retention: Mapped[str] = mapped_column(String(16))
+    document_count: Mapped[int] = mapped_column(Integer)
+    total_bytes: Mapped[int] = mapped_column(BigInteger)
+    manifest_key: Mapped[str] = mapped_column(String(256))
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    package_digest: Mapped[str] = mapped_column(String(64))  # inventory digest of the accepted package
+    archived_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    leaf_index: Mapped[int] = mapped_column(BigInteger)
+
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="dossier", order_by="Document.sequence", cascade="all, delete-orphan"
+    )
+
+
+class Document(Base):
+    """One document (one content file) of a dossier, as catalogued in 目录文件."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("archive_id", "sequence", name="uq_documents_archive_sequence"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    archive_id: Mapped[str] = mapped_column(ForeignKey("dossiers.archive_id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    archival_code: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(512))
+    author: Mapped[str] = mapped_column(String(256))
+    date: Mapped[dt.date] = mapped_column(Date)
+    retention: Mapped[str] = mapped_column(String(16))
+    classification: Mapped[str] = mapped_column(String(16))
+    pages: Mapped[int] = mapped_column(Integer)
+    volume: Mapped[str] = mapped_column(String(8))  # 正卷 | 副卷
+    origin: Mapped[str] = mapped_column(String(16))
+    paper_location: Mapped[str | None] = mapped_column(String(256))
+    file_path: Mapped[str] = mapped_column(String(512))
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    format: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)
+    sm3: Mapped[str] = mapped_column(String(64))
+    metadata_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))  # the 元数据/<n>.xml blob
+
+    dossier: Mapped[Dossier] = relationship(back_populates="documents")
+
+
+class Blob(Base):
+    """A content-addressed object in the store (``blobs/sha256/ab/cd/<hex>``)."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sm3: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    store_key: Mapped[str] = mapped_column(String(256), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Event(Base):
+    """Operational history (process metadata): what happened to which dossier, when, by whom."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)  # dossier.archived, submission.rejected, ...
+    archive_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    payload_json: Mapped[str] = mapped_column(Text)
+    leaf_index: Mapped[int | None] = mapped_column(BigInteger)  # set when the event is also a ledger leaf
+
+
+class LedgerLeaf(Base):
+    """One leaf of the RFC 9162 log: the canonical JSON event and its leaf hash H(0x00 || data)."""
+
+    __tablename__ = "ledger_leaves"
+
+    leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # RFC 8785 canonical JSON bytes
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerNode(Base):
+    """A hash of a complete (perfect) subtree: level 0 = leaf hashes, level k covers 2**k leaves.
+
+    Node (level, index) covers leaves [index * 2**level, (index + 1) * 2**level). Nodes are
+    written once, when their subtree completes, so the root of any size and any proof need only
+    O(log n) reads.
+    """
+
+    __tablename__ = "ledger_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LedgerHead(Base):
+    """The single row holding the current tree size and root; locked (FOR UPDATE) to serialise appends."""
+
+    __tablename__ = "ledger_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    size: Mapped[int] = mapped_column(BigInteger)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Checkpoint(Base):
+    """A signed checkpoint (C2SP tlog-checkpoint body in a C2SP signed note)."""
+
+    __tablename__ = "checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    origin: Mapped[str] = mapped_column(String(256))
+    size: Mapped[int] = mapped_column(BigInteger, index=True)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)  # the whole signed note text
+    key_id: Mapped[str] = mapped_column(String(8))  # hex of the 4-byte key id
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,94 @@
+"""Settings of an edossier installation (pydantic-settings, ``EDOSSIER_`` prefix).
+
+One frozen object holds the data directory, the database URL, the object store, the digest
+algorithms and every input limit. Nested values use ``__`` in environment variables, e.g.
+``EDOSSIER_LIMITS__FILE_BYTES=1048576`` or ``EDOSSIER_S3__ENDPOINT=127.0.0.1:9000``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from standards.limits import Limits
+
+DEFAULT_DATA_DIR = Path("./edossier-data")
+
+
+class S3Settings(BaseModel):
+    """Connection to an S3-compatible object store (MinIO, Ceph RGW, AWS S3)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    endpoint: str = "127.0.0.1:9000"
+    access_key: str = "minioadmin"
+    secret_key: str = "minioadmin"  # noqa: S105 - MinIO's documented development default
+    bucket: str = "edossier"
+    secure: bool = False
+    region: str = "us-east-1"
+    object_lock: bool = True
+
+
+class Retention(BaseModel):
+    """Court retention scheme (《关于人民法院诉讼档案保管期限的规定》): code → years (None = forever)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    periods: dict[str, int | None] = Field(default_factory=lambda: {"永久": None, "长期": 60, "短期": 30})
+    # Object-lock retention used for 永久 (S3 needs a date); renewed by later audits.
+    permanent_lock_years: int = 100
+
+
+class Settings(BaseSettings):
+    """All configuration of one installation."""
+
+    model_config = SettingsConfigDict(env_prefix="EDOSSIER_", env_nested_delimiter="__", frozen=True, extra="ignore")
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite file in data_dir")
+    store: Literal["fs", "s3", "memory"] = "fs"
+    s3: S3Settings = Field(default_factory=S3Settings)
+    digest_algorithms: tuple[str, ...] = ("sha256", "sm3")
+    limits: Limits = Field(default_factory=Limits)
+    retention: Retention = Field(default_factory=Retention)
+    ledger_origin: str = "edossier.example/court-archive"
+    signing_key_name: str = "edossier"
+    ingest_workers: int = Field(default=2, ge=1, le=64)
+
+    @field_validator("digest_algorithms")
+    @classmethod
+    def _known_algorithms(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - {"sha256", "sm3"})
+        if unknown:
+            raise ValueError(f"unknown digest algorithm(s) {unknown}; supported: sha256, sm3")
+        if "sha256" not in value:
+            raise ValueError("sha256 is required (content addressing and S3 checksums use it)")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'catalog.sqlite3').resolve()}"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.data_dir / "staging"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+
+def load_settings(data_dir: Path | None = None) -> Settings:
+    """Read settings from the environment; ``data_dir`` (from ``--data-dir``) wins over it."""
+    if data_dir is not None:
+        return Settings(data_dir=data_dir)
+    return Settings()
