@@ -22,7 +22,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -31,6 +33,28 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite drops offsets; we store UTC, read UTC).
+
+    Naive datetimes are refused: every time edossier records must say which instant it means.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; pass a timezone-aware time")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -43,7 +67,7 @@ class Submission(Base):
     __tablename__ = "submissions"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4 text
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     source_name: Mapped[str] = mapped_column(String(512))
     source_kind: Mapped[str] = mapped_column(String(16))  # zip | folder
     source_digest: Mapped[str] = mapped_column(String(64), index=True)  # sha256 hex of the package
@@ -73,7 +97,7 @@ class Dossier(Base):
     manifest_key: Mapped[str] = mapped_column(String(256))
     manifest_sha256: Mapped[str] = mapped_column(String(64))
     package_digest: Mapped[str] = mapped_column(String(64))  # inventory digest of the accepted package
-    archived_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    archived_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     leaf_index: Mapped[int] = mapped_column(BigInteger)
 
     documents: Mapped[list[Document]] = relationship(
@@ -105,7 +129,7 @@ class Document(Base):
     format: Mapped[str] = mapped_column(String(32))
     sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)
     sm3: Mapped[str] = mapped_column(String(64))
-    metadata_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))  # the 元数据/<n>.xml blob
+    metadata_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)  # the 元数据/<n>.xml blob
 
     dossier: Mapped[Dossier] = relationship(back_populates="documents")
 
@@ -119,7 +143,7 @@ class Blob(Base):
     sm3: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     store_key: Mapped[str] = mapped_column(String(256), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class Event(Base):
@@ -131,7 +155,7 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(64), index=True)  # dossier.archived, submission.rejected, ...
     archive_id: Mapped[str | None] = mapped_column(String(64), index=True)
     actor: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     payload_json: Mapped[str] = mapped_column(Text)
     leaf_index: Mapped[int | None] = mapped_column(BigInteger)  # set when the event is also a ledger leaf
 
@@ -145,7 +169,7 @@ class LedgerLeaf(Base):
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     data: Mapped[bytes] = mapped_column(LargeBinary)  # RFC 8785 canonical JSON bytes
     kind: Mapped[str] = mapped_column(String(64), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class LedgerNode(Base):
@@ -171,7 +195,7 @@ class LedgerHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
     size: Mapped[int] = mapped_column(BigInteger)
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class Checkpoint(Base):
@@ -185,4 +209,4 @@ class Checkpoint(Base):
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)  # the whole signed note text
     key_id: Mapped[str] = mapped_column(String(8))  # hex of the 4-byte key id
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,1 @@
+"""edossier: archive package."""

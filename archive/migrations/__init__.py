@@ -1,0 +1,1 @@
+"""Alembic migrations of the catalog database; run through :mod:`archive.catalog.db` (no alembic.ini)."""

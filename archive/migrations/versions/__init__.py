@@ -1,0 +1,1 @@
+"""Alembic revision scripts of the catalog; one file per schema change, never edited once released."""
