@@ -1,0 +1,292 @@
+"""Filesystem object store (``name = "fs"``): one file per object under a root folder.
+
+Writes go to a temporary file in ``<root>/.tmp/`` (same filesystem), hashed while written, flushed and
+``fsync``-ed, made read-only (0o444) and then published with ``os.link(tmp, final)``, which never
+overwrites: if another writer won the race, the link fails and the existing object is compared
+(identical → no-op, different → :class:`ObjectConflict`). The parent folder is ``fsync``-ed after
+publishing. ``put_file`` always *copies* the source: hard-linking a staging file would let a later write
+to it change the stored object.
+
+Retention: the fs backend has no retention mechanism; ``retain_until`` is accepted and ignored (stat
+reports ``None``); read-only files and the service never deleting are the protection, and retention
+is enforced by the catalog. ``stat`` does not hash the file, so ``ObjectInfo.sha256`` is ``None``.
+
+OS errors: ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EIO, ENOENT of the root and ENOTCONN/ESTALE (a lost
+network mount) are reported as :class:`StoreUnavailable` (the store cannot do this now, retrying later
+may work); any other ``OSError`` becomes :class:`FsStoreError`.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import os
+import stat as stat_mod
+import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO, NoReturn, cast
+
+from archive.stores.base import (
+    DEFAULT_CONTENT_TYPE,
+    HashingReader,
+    ObjectInfo,
+    PutResult,
+    check_declared,
+    check_retain_until,
+    decide_existing,
+)
+from archive.stores.errors import FsStoreError, ObjectNotFound, StoreUnavailable
+from archive.stores.keys import validate_key
+from integrity.hashing import CHUNK, digest_stream
+
+TMP_DIR = ".tmp"
+READ_ONLY = 0o444
+_UNAVAILABLE = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EIO,
+    errno.ENOTCONN,
+    errno.ESTALE,
+}
+
+
+def _translate(exc: OSError, action: str, key: str | None = None) -> NoReturn:
+    where = f" {key!r}" if key else ""
+    name = errno.errorcode.get(exc.errno or 0, str(exc.errno))
+    message = f"fs store could not {action}{where}: [{name}] {exc.strerror}"
+    if exc.errno in _UNAVAILABLE:
+        raise StoreUnavailable(message, path=key) from None
+    raise FsStoreError(message, path=key) from None
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class FsStore:
+    """A folder-backed :class:`~archive.stores.base.ObjectStore`."""
+
+    name = "fs"
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._tmp = self.root / TMP_DIR
+
+    def ensure_root(self) -> None:
+        """Create the root and its ``.tmp/`` folder if missing.
+
+        Raises:
+            StoreUnavailable, FsStoreError: the folders cannot be created.
+        """
+        try:
+            self._tmp.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _translate(exc, "create its root folder")
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*validate_key(key).split("/"))
+
+    # ------------------------------------------------------------------ writes
+    def put_file(
+        self,
+        key: str,
+        path: Path,
+        *,
+        sha256: str,
+        size: int,
+        retain_until: datetime | None = None,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+    ) -> PutResult:
+        """Copy the file at ``path`` in (see the module docstring); ``retain_until`` is ignored.
+
+        Raises:
+            InvalidKey, ChecksumMismatch, ObjectConflict, StoreUnavailable: see
+                :class:`~archive.stores.base.ObjectStore`.
+            FsStoreError: another OS error, including an unreadable source file.
+        """
+        final = self._path(key)
+        sha256 = check_declared(sha256, size)
+        check_retain_until(retain_until)
+        if final.exists():
+            return self._decide(key, final, size=size, sha256=sha256)
+        try:
+            with path.open("rb") as src:
+                reader = HashingReader(src, key=key, size=size, sha256=sha256)
+                return self._write(key, final, reader, size, sha256)
+        except OSError as exc:
+            _translate(exc, "store", key)
+
+    def put_bytes(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        retain_until: datetime | None = None,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+    ) -> PutResult:
+        """Store ``data``; ``retain_until`` is ignored.
+
+        Raises:
+            InvalidKey, ObjectConflict, StoreUnavailable, FsStoreError: see :meth:`put_file`.
+        """
+        final = self._path(key)
+        check_retain_until(retain_until)
+        sha256 = hashlib.sha256(data).hexdigest()
+        if final.exists():
+            return self._decide(key, final, size=len(data), sha256=sha256)
+        try:
+            reader = HashingReader(io.BytesIO(data), key=key, size=len(data), sha256=sha256)
+            return self._write(key, final, reader, len(data), sha256)
+        except OSError as exc:
+            _translate(exc, "store", key)
+
+    def _write(self, key: str, final: Path, reader: HashingReader, size: int, sha256: str) -> PutResult:
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="put-")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := reader.read(CHUNK):  # raises ChecksumMismatch before the last chunk is written
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, READ_ONLY)
+            self._make_parents(final.parent)
+            try:
+                os.link(tmp, final)  # never overwrites: FileExistsError if someone else published first
+            except FileExistsError:
+                return self._decide(key, final, size=size, sha256=sha256)
+            _fsync_dir(final.parent)
+            return PutResult(key=key, created=True)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _make_parents(self, folder: Path) -> None:
+        missing: list[Path] = []
+        current = folder
+        while not current.exists():
+            missing.append(current)
+            current = current.parent
+        for created in reversed(missing):
+            try:
+                created.mkdir()
+            except FileExistsError:
+                continue
+            _fsync_dir(created.parent)
+
+    def _decide(self, key: str, final: Path, *, size: int, sha256: str) -> PutResult:
+        try:
+            found_size = final.stat().st_size
+            found_sha256: str | None = None
+            if found_size == size:
+                with final.open("rb") as existing:
+                    found_sha256 = digest_stream(existing, ("sha256",))[0]["sha256"]
+        except OSError as exc:
+            _translate(exc, "read the existing object", key)
+        return decide_existing(
+            key, size=size, sha256=sha256, found_size=found_size, found_sha256=found_sha256
+        )
+
+    # ------------------------------------------------------------------ reads
+    def open(self, key: str) -> AbstractContextManager[BinaryIO]:
+        """The object's file opened for reading (streamed from disk).
+
+        Raises:
+            InvalidKey, ObjectNotFound, StoreUnavailable, FsStoreError: see
+                :class:`~archive.stores.base.ObjectStore`.
+        """
+        final = self._path(key)
+        try:
+            return cast(BinaryIO, final.open("rb"))
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectNotFound(key) from None
+        except OSError as exc:
+            _translate(exc, "open", key)
+
+    def stat(self, key: str) -> ObjectInfo:
+        """Size of the object (sha256 and retention are ``None`` on fs).
+
+        Raises:
+            InvalidKey, ObjectNotFound, StoreUnavailable, FsStoreError: see :meth:`open`.
+        """
+        final = self._path(key)
+        try:
+            st = final.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise ObjectNotFound(key) from None
+        except OSError as exc:
+            _translate(exc, "stat", key)
+        if not stat_mod.S_ISREG(st.st_mode):
+            raise ObjectNotFound(key)
+        return ObjectInfo(key=key, size=st.st_size)
+
+    def exists(self, key: str) -> bool:
+        """Whether a regular file is stored under ``key``.
+
+        Raises:
+            InvalidKey, StoreUnavailable, FsStoreError: see :meth:`open`.
+        """
+        try:
+            self.stat(key)
+        except ObjectNotFound:
+            return False
+        return True
+
+    def iter_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Objects whose key starts with ``prefix``, walking folders in sorted order; skips ``.tmp/``.
+
+        Raises:
+            StoreUnavailable, FsStoreError: a folder cannot be listed.
+        """
+        # Start at the deepest folder the prefix names, so listing one AIP does not walk every blob.
+        start_parts = prefix.split("/")[:-1]
+        start = self.root.joinpath(*start_parts) if start_parts else self.root
+        if not start.is_dir():
+            return
+
+        def on_error(exc: OSError) -> None:
+            _translate(exc, "list", prefix or "/")
+
+        for folder, dirnames, filenames in os.walk(start, onerror=on_error):
+            rel_folder = Path(folder).relative_to(self.root).as_posix()
+            if rel_folder == ".":
+                dirnames[:] = [d for d in dirnames if d != TMP_DIR]
+                rel_folder = ""
+            dirnames.sort()
+            for filename in sorted(filenames):
+                key = f"{rel_folder}/{filename}" if rel_folder else filename
+                if not key.startswith(prefix):
+                    continue
+                try:
+                    size = (Path(folder) / filename).stat().st_size
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    _translate(exc, "stat", key)
+                yield ObjectInfo(key=key, size=size)
+
+    def check_ready(self) -> None:
+        """The root and ``.tmp/`` exist and are writable.
+
+        Raises:
+            StoreUnavailable: the root is missing, not a folder or not writable.
+        """
+        for folder in (self.root, self._tmp):
+            where = str(folder)
+            if not folder.is_dir():
+                raise StoreUnavailable(
+                    f"fs store folder {where!r}: expected a folder, found none", path=where
+                )
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise StoreUnavailable(f"fs store folder {where!r}: expected writable, found not", path=where)
