@@ -1,0 +1,279 @@
+"""The ledger store: an append-only RFC 9162 Merkle log kept in the catalog database.
+
+Tables (``archive.catalog.models``): ``ledger_leaves`` (canonical JSON event + leaf hash),
+``ledger_nodes`` (the hash of every complete perfect subtree, written once when it completes),
+``ledger_head`` (one row, id 1: current size and root; locked FOR UPDATE to serialise appends) and
+``checkpoints`` (signed C2SP checkpoints).
+
+Appending reads only the ``popcount(size)`` nodes of the current compact range, checks they still
+give the stored head root, then writes the leaf, the nodes it completes and the new head — O(log n)
+rows, never the whole leaf table. The store never commits or rolls back: the caller (the ingest
+service, the audit runner) owns the transaction, so the catalog rows and the leaf commit together.
+Proof construction and verification, and checking that the nodes match the leaves, are left to
+others (the audit runner recomputes the tree from the leaves).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from archive.catalog.models import Checkpoint as CheckpointRow
+from archive.catalog.models import LedgerHead, LedgerLeaf, LedgerNode
+from integrity.canonical import canonical_json
+from integrity.checkpoint import format_checkpoint
+from integrity.events import EVENT_TYPES
+from integrity.merkle.compact import CompactRange, perfect_subtrees
+from integrity.merkle.hashes import SHA256, Hasher
+from integrity.signed_note import Ed25519Signer, sign_note
+from standards.errors import BadInput, StorageError, StorageUnavailable, VerificationFailed
+
+HEAD_ID = 1
+
+
+# ---------------------------------------------------------------- errors
+class LedgerNodeMissing(VerificationFailed):
+    """A tree node the stored size implies is not in ``ledger_nodes``."""
+
+    code = "ledger_node_missing"
+
+
+class LedgerHeadMismatch(VerificationFailed):
+    """The stored nodes do not give the root recorded in ``ledger_head``."""
+
+    code = "ledger_head_mismatch"
+
+
+class TreeSizeOutOfRange(BadInput):
+    """A requested tree size or leaf index is beyond the current tree."""
+
+    code = "ledger_size_out_of_range"
+
+
+# ---------------------------------------------------------------- values
+@dataclass(frozen=True)
+class AppendedLeaf:
+    """Where an event landed: its leaf index and hash, and the new tree size and root."""
+
+    index: int
+    leaf_hash: bytes
+    size: int
+    root: bytes
+
+
+@dataclass(frozen=True)
+class TreeHead:
+    """The current tree size and root (size 0 and the empty root before the first append)."""
+
+    size: int
+    root: bytes
+
+
+@dataclass(frozen=True)
+class StoredLeaf:
+    """One stored leaf: the canonical JSON bytes, their leaf hash, the event type and time."""
+
+    index: int
+    leaf_hash: bytes
+    data: bytes
+    kind: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A signed checkpoint as stored (the whole signed note plus its parsed fields)."""
+
+    origin: str
+    size: int
+    root: bytes
+    note: str
+    key_id: str
+    created_at: dt.datetime
+
+
+@contextmanager
+def _db_errors(action: str) -> Iterator[None]:
+    """Translate SQLAlchemy failures into the storage families (DESIGN: errors at the edge).
+
+    ``IntegrityError`` passes through untranslated: a flush here also flushes the caller's pending
+    rows, and the caller (e.g. ingest racing on a unique 案号) must see its own constraint errors.
+    """
+    try:
+        yield
+    except IntegrityError:
+        raise
+    except OperationalError as exc:
+        cause = type(exc.orig).__name__
+        raise StorageUnavailable(f"ledger {action}: database unavailable ({cause})") from exc
+    except SQLAlchemyError as exc:
+        raise StorageError(f"ledger {action}: database error ({type(exc).__name__})") from exc
+
+
+class LedgerStore:
+    """RFC 9162 log over SQLAlchemy sessions; holds no state besides the hash function.
+
+    Every method takes the caller's :class:`Session` and never commits.
+    """
+
+    def __init__(self, hasher: Hasher = SHA256) -> None:
+        self.hasher = hasher
+
+    # ------------------------------------------------------------ reads
+    def head(self, session: Session) -> TreeHead:
+        """The current tree head.
+
+        Raises:
+            StorageError, StorageUnavailable: the database failed.
+        """
+        with _db_errors("head"):
+            row = session.get(LedgerHead, HEAD_ID)
+        if row is None:
+            return TreeHead(0, self.hasher.empty_root())
+        return TreeHead(row.size, bytes(row.root_hash))
+
+    def read_nodes(self, session: Session, coords: Sequence[tuple[int, int]]) -> list[bytes]:
+        """The hashes of the nodes ``(level, index)``, in the order asked.
+
+        Raises:
+            LedgerNodeMissing: a node is not stored.
+            StorageError, StorageUnavailable: the database failed.
+        """
+        if not coords:
+            return []
+        cond = or_(*(and_(LedgerNode.level == lv, LedgerNode.index == ix) for lv, ix in coords))
+        with _db_errors("read nodes"):
+            rows = session.execute(select(LedgerNode.level, LedgerNode.index, LedgerNode.hash).where(cond))
+            found = {(lv, ix): bytes(h) for lv, ix, h in rows}
+        missing = [c for c in coords if c not in found]
+        if missing:
+            lv, ix = missing[0]
+            raise LedgerNodeMissing(
+                f"ledger node (level {lv}, index {ix}): expected in ledger_nodes, found nothing"
+                f" ({len(missing)} missing)"
+            )
+        return [found[c] for c in coords]
+
+    def root_at(self, session: Session, size: int) -> bytes:
+        """RFC 9162 ``MTH(D[0:size])`` for any ``0 <= size <= head.size``, from O(log n) nodes.
+
+        Raises:
+            TreeSizeOutOfRange: ``size`` is negative or beyond the current tree.
+            LedgerNodeMissing: a needed node is not stored.
+            StorageError, StorageUnavailable: the database failed.
+        """
+        current = self.head(session).size
+        if not 0 <= size <= current:
+            raise TreeSizeOutOfRange(f"tree size: expected 0..{current}, found {size}")
+        hashes = self.read_nodes(session, perfect_subtrees(size))
+        return CompactRange.from_nodes(size, hashes, self.hasher).root()
+
+    def leaf(self, session: Session, index: int) -> StoredLeaf:
+        """The stored leaf at ``index``.
+
+        Raises:
+            TreeSizeOutOfRange: there is no leaf ``index``.
+            StorageError, StorageUnavailable: the database failed.
+        """
+        with _db_errors("read leaf"):
+            row = session.get(LedgerLeaf, index)
+        if row is None:
+            raise TreeSizeOutOfRange(f"leaf index: {index} is not in the ledger")
+        return StoredLeaf(row.leaf_index, bytes(row.leaf_hash), bytes(row.data), row.kind, row.created_at)
+
+    def latest_checkpoint(self, session: Session) -> StoredCheckpoint | None:
+        """The most recently written checkpoint, or ``None`` if none was signed yet.
+
+        Raises:
+            StorageError, StorageUnavailable: the database failed.
+        """
+        with _db_errors("read checkpoint"):
+            row = session.scalars(select(CheckpointRow).order_by(CheckpointRow.id.desc()).limit(1)).first()
+        if row is None:
+            return None
+        return StoredCheckpoint(
+            row.origin, row.size, bytes(row.root_hash), row.note, row.key_id, row.created_at
+        )
+
+    # ------------------------------------------------------------ writes
+    def _lock_head(self, session: Session, now: dt.datetime) -> LedgerHead:
+        """The head row, locked FOR UPDATE; created (size 0) on first use."""
+        stmt = select(LedgerHead).where(LedgerHead.id == HEAD_ID).with_for_update()
+        row = session.scalars(stmt).first()
+        if row is None:
+            row = LedgerHead(id=HEAD_ID, size=0, root_hash=self.hasher.empty_root(), updated_at=now)
+            session.add(row)
+            session.flush()
+        return row
+
+    def append(self, session: Session, event: Mapping[str, Any], now: dt.datetime) -> AppendedLeaf:
+        """Append ``event`` (RFC 8785-encoded) as the next leaf; flush, never commit.
+
+        Writes the leaf, the nodes it completes (level 0 = the leaf hash; a parent each time the
+        index is odd at a level, RFC 9162 §2.1.1) and the new head.
+
+        Raises:
+            ValueError: ``event`` has no known ``type``, or a value canonical JSON refuses.
+            TypeError: ``event`` holds a float or another type canonical JSON refuses.
+            LedgerNodeMissing: a node of the current compact range is not stored.
+            LedgerHeadMismatch: the stored nodes do not give the stored head root.
+            sqlalchemy.exc.IntegrityError: a constraint failed while flushing (possibly on the
+                caller's own pending rows, or two transactions creating the head row at once).
+            StorageError, StorageUnavailable: the database failed otherwise.
+        """
+        kind = event.get("type")
+        if kind not in EVENT_TYPES:
+            raise ValueError(f"event type: expected one of {', '.join(sorted(EVENT_TYPES))}, found {kind!r}")
+        data = canonical_json(event)
+        lh = self.hasher.leaf_hash(data)
+        with _db_errors("append"):
+            head = self._lock_head(session, now)
+            size = head.size
+            rng = CompactRange.from_nodes(size, self.read_nodes(session, perfect_subtrees(size)), self.hasher)
+            if not hmac.compare_digest(rng.root(), bytes(head.root_hash)):
+                raise LedgerHeadMismatch(
+                    f"ledger root at size {size}: head says {bytes(head.root_hash).hex()},"
+                    f" stored nodes give {rng.root().hex()}"
+                )
+            completed = rng.append(lh)
+            session.add(LedgerLeaf(leaf_index=size, leaf_hash=lh, data=data, kind=str(kind), created_at=now))
+            session.add_all(LedgerNode(level=n.level, index=n.index, hash=n.hash) for n in completed)
+            root = rng.root()
+            head.size = size + 1
+            head.root_hash = root
+            head.updated_at = now
+            session.flush()
+        return AppendedLeaf(index=size, leaf_hash=lh, size=size + 1, root=root)
+
+    def sign_checkpoint(self, session: Session, signer: Ed25519Signer, origin: str, now: dt.datetime) -> str:
+        """Sign a C2SP checkpoint of the current head, store it (flush, no commit), return the note.
+
+        Raises:
+            ValueError: ``origin`` cannot be a checkpoint origin line.
+            sqlalchemy.exc.IntegrityError: a constraint failed while flushing (see :meth:`append`).
+            StorageError, StorageUnavailable: the database failed otherwise.
+        """
+        with _db_errors("sign checkpoint"):
+            head = self._lock_head(session, now)
+            size, root = head.size, bytes(head.root_hash)
+            note = sign_note(format_checkpoint(origin, size, root), signer)
+            session.add(
+                CheckpointRow(
+                    origin=origin,
+                    size=size,
+                    root_hash=root,
+                    note=note,
+                    key_id=signer.key_id.hex(),
+                    created_at=now,
+                )
+            )
+            session.flush()
+        return note
