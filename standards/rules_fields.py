@@ -43,6 +43,23 @@ def domain(field: str, value: str, allowed: Sequence[str], path: str, line: int 
     )
 
 
+_LAST_ZONE = dt.timezone(dt.timedelta(hours=-12))  # where a calendar day ends last
+
+
+def after_day(moment: dt.datetime, today: dt.date) -> bool:
+    """Whether ``moment`` lies after the end of ``today`` in every time zone (DA/T 70 GD-1-5).
+
+    A time written in +08:00 may already be "tomorrow" by its own calendar while it is still today
+    in UTC; only a moment after the last place on Earth has left ``today`` is really in the future.
+
+    >>> after_day(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))), dt.date(2026, 11, 23))
+    False
+    """
+    end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0, 0), tzinfo=_LAST_ZONE)
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    return aware > end
+
+
 def implausible(message: str, path: str, line: int | None) -> Problem:
     return Problem("value_implausible", message, "GD-1-5", path, line)
 
@@ -113,7 +130,7 @@ def check_description(
             implausible(f"结案日期 {d.closing_date} 早于收案年度 {d.year}", path, lines.get("结案日期"))
         )
     submitted = d.submitted_at.date()
-    if submitted > today:
+    if after_day(d.submitted_at, today):
         out.append(
             implausible(
                 f"提交时间 {d.submitted_at.isoformat()} 晚于检测日期 {today}", path, lines.get("提交时间")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from standards.court_package import ORIGIN_DIGITISED, CatalogEntry, DocumentMetadata, DossierDescription
 from standards.problems import Problem
-from standards.rules_fields import empty, implausible
+from standards.rules_fields import after_day, empty, implausible
 
 
 def check_metadata(
@@ -125,7 +125,7 @@ def _check_history(
                     line,
                 )
             )
-        if step.time.date() > today:
+        if after_day(step.time, today):
             out.append(
                 implausible(
                     f"第 {i} 个业务行为的行为时间 {step.time.isoformat()} 晚于检测日期 {today}", path, line

@@ -255,3 +255,14 @@ def test_xml_over_limit_is_reported_not_raised(tmp_path: Path) -> None:
     report = validate_court_package(pkg, limits=Limits(xml_bytes=200), today=TODAY)
     assert {p.code for p in report.problems} >= {"xml_too_large"}
     assert not report.passed
+
+
+def test_process_time_in_china_after_utc_midnight_is_not_in_the_future() -> None:
+    """Regression: 02:00+08:00 on the 24th is still the 23rd in UTC; it was reported as a future time."""
+    import datetime as dt
+
+    from standards.rules_fields import after_day
+
+    cst = dt.timezone(dt.timedelta(hours=8))
+    assert not after_day(dt.datetime(2026, 11, 24, 2, 14, tzinfo=cst), dt.date(2026, 11, 23))
+    assert after_day(dt.datetime(2026, 11, 25, 13, 0, tzinfo=cst), dt.date(2026, 11, 23))
