@@ -1,0 +1,52 @@
+"""Human-readable rendering for the CLI (Chinese for archivists, English diagnostics for operators)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from archive.ingest.outcome import IngestOutcome
+from standards.problems import Problem
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def emit_json(obj: dict[str, Any]) -> None:
+    """Exactly one JSON object on stdout."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+def problems_table(problems: Sequence[Problem], title: str) -> Table:
+    table = Table(title=title, show_lines=False, expand=False)
+    for column in ("检测项", "代码", "位置", "说明"):
+        table.add_column(column, overflow="fold")
+    for p in problems:
+        where = p.path or ""
+        if p.line:
+            where += f":{p.line}"
+        table.add_row(p.item or "—", p.code, where, p.message)
+    return table
+
+
+def print_outcome(outcome: IngestOutcome) -> None:
+    if outcome.status == "rejected":
+        out.print(f"[bold red]拒收[/]：案号 {outcome.case_number or '（未能识别）'}，共 {len(outcome.errors)} 个问题")
+        out.print(problems_table(outcome.errors, "检测问题（DA/T 70-2018）"))
+        return
+    word = "已归档" if outcome.status == "archived" else "此前已归档（内容相同，未重复归档）"
+    out.print(f"[bold green]{word}[/]")
+    out.print(f"  档案标识 archive id : {outcome.archive_id}")
+    out.print(f"  案号 case number     : {outcome.case_number}")
+    out.print(f"  清单摘要 manifest    : sha256:{outcome.manifest_sha256}")
+    out.print(f"  账本叶子 leaf index  : {outcome.leaf_index}")
+    if outcome.receipt:
+        out.print(f"  树大小 tree size     : {outcome.receipt.tree_size}")
+        out.print("  签名检查点 signed checkpoint:")
+        out.print(outcome.receipt.checkpoint, markup=False)
