@@ -40,8 +40,12 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
 DataDirOption = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Data directory (default: $EDOSSIER_DATA_DIR or ./edossier-data).",
-                 file_okay=False, resolve_path=False),
+    typer.Option(
+        "--data-dir",
+        help="Data directory (default: $EDOSSIER_DATA_DIR or ./edossier-data).",
+        file_okay=False,
+        resolve_path=False,
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")]
 
@@ -49,10 +53,14 @@ _global: dict[str, Path | None] = {"data_dir": None}
 
 
 @app.callback()
-def _main(data_dir: DataDirOption = None,
-          verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False) -> None:
+def _main(
+    data_dir: DataDirOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False,
+) -> None:
     _global["data_dir"] = data_dir
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 def _settings(data_dir: Path | None) -> Settings:
@@ -115,15 +123,24 @@ def sample(
     from archive.sample import generate_sample
 
     try:
-        result = generate_sample(out, seed=seed, documents=documents, as_zip=as_zip, now=dt.datetime.now(dt.UTC))
+        result = generate_sample(
+            out, seed=seed, documents=documents, as_zip=as_zip, now=dt.datetime.now(dt.UTC)
+        )
     except (FileExistsError, ValueError) as error:
         _fail_usage(str(error))
-    payload = {"path": str(result.path), "case_number": result.case_number, "documents": result.documents,
-               "total_bytes": result.total_bytes}
+    payload = {
+        "path": str(result.path),
+        "case_number": result.case_number,
+        "documents": result.documents,
+        "total_bytes": result.total_bytes,
+    }
     if as_json:
         ui.emit_json(payload)
     else:
-        ui.out.print(f"样例卷宗已生成：{result.path}（案号 {result.case_number}，{result.documents} 件，{result.total_bytes} 字节）")
+        ui.out.print(
+            f"样例卷宗已生成：{result.path}"
+            f"（案号 {result.case_number}，{result.documents} 件，{result.total_bytes} 字节）"
+        )
 
 
 # ---------------------------------------------------------------------------- validate
@@ -139,8 +156,13 @@ def validate(
     case_number: str | None = None
     with tempfile.TemporaryDirectory(prefix="edossier-validate-") as tmp:
         try:
-            staged = open_package(path, Path(tmp), limits=settings.limits, algorithms=settings.digest_algorithms,
-                                  workers=settings.ingest_workers)
+            staged = open_package(
+                path,
+                Path(tmp),
+                limits=settings.limits,
+                algorithms=settings.digest_algorithms,
+                workers=settings.ingest_workers,
+            )
         except BadInput as error:
             from archive.ingest.rejections import problem_from_error
 
@@ -201,7 +223,9 @@ def show(
                 if as_json:
                     ui.emit_json({"found": False, "query": id_or_case_number})
                 else:
-                    ui.err.print(f"not found: no dossier with archive id or case number {id_or_case_number!r}")
+                    ui.err.print(
+                        f"not found: no dossier with archive id or case number {id_or_case_number!r}"
+                    )
                 raise typer.Exit(EXIT_INVALID)
             payload = _dossier_json(dossier)
     except StorageUnavailable as error:
@@ -212,29 +236,60 @@ def show(
         ui.emit_json(payload)
         return
     ui.out.print(f"[bold]{payload['case_number']}[/]  {payload['archive_id']}")
-    for key in ("court_name", "case_type", "department", "judge", "closing_date", "retention", "archived_at",
-                "manifest_digest", "leaf_index"):
+    for key in (
+        "court_name",
+        "case_type",
+        "department",
+        "judge",
+        "closing_date",
+        "retention",
+        "archived_at",
+        "manifest_digest",
+        "leaf_index",
+    ):
         ui.out.print(f"  {key}: {payload[key]}", markup=False)
     for doc in payload["documents"]:
-        ui.out.print(f"  [{doc['volume']}] {doc['sequence']:>4} {doc['title']}  {doc['file_size']} B  {doc['format']}",
-                     markup=False)
+        ui.out.print(
+            f"  [{doc['volume']}] {doc['sequence']:>4} {doc['title']}  {doc['file_size']} B  {doc['format']}",
+            markup=False,
+        )
 
 
 def _dossier_json(dossier: Any) -> dict[str, Any]:
     return {
         "found": True,
-        "archive_id": dossier.archive_id, "case_number": dossier.case_number, "court_name": dossier.court_name,
-        "case_type": dossier.case_type, "year": dossier.year, "closing_date": dossier.closing_date.isoformat(),
-        "department": dossier.department, "judge": dossier.judge, "fonds_code": dossier.fonds_code,
-        "retention": dossier.retention, "document_count": dossier.document_count,
-        "total_bytes": dossier.total_bytes, "archived_at": dossier.archived_at.isoformat(),
-        "manifest_digest": f"sha256:{dossier.manifest_sha256}", "manifest_key": dossier.manifest_key,
+        "archive_id": dossier.archive_id,
+        "case_number": dossier.case_number,
+        "court_name": dossier.court_name,
+        "case_type": dossier.case_type,
+        "year": dossier.year,
+        "closing_date": dossier.closing_date.isoformat(),
+        "department": dossier.department,
+        "judge": dossier.judge,
+        "fonds_code": dossier.fonds_code,
+        "retention": dossier.retention,
+        "document_count": dossier.document_count,
+        "total_bytes": dossier.total_bytes,
+        "archived_at": dossier.archived_at.isoformat(),
+        "manifest_digest": f"sha256:{dossier.manifest_sha256}",
+        "manifest_key": dossier.manifest_key,
         "leaf_index": dossier.leaf_index,
         "documents": [
-            {"sequence": d.sequence, "archival_code": d.archival_code, "title": d.title, "volume": d.volume,
-             "origin": d.origin, "pages": d.pages, "file_path": d.file_path, "file_size": d.file_size,
-             "format": d.format, "sha256": d.sha256, "sm3": d.sm3, "retention": d.retention,
-             "classification": d.classification}
+            {
+                "sequence": d.sequence,
+                "archival_code": d.archival_code,
+                "title": d.title,
+                "volume": d.volume,
+                "origin": d.origin,
+                "pages": d.pages,
+                "file_path": d.file_path,
+                "file_size": d.file_size,
+                "format": d.format,
+                "sha256": d.sha256,
+                "sm3": d.sm3,
+                "retention": d.retention,
+                "classification": d.classification,
+            }
             for d in dossier.documents
         ],
     }
@@ -273,7 +328,9 @@ def ledger_checkpoint(data_dir: DataDirOption = None, as_json: JsonOption = Fals
             head = ledger.head(session)
             latest = ledger.latest_checkpoint(session)
             if latest is None or latest.size != head.size:
-                note = ledger.sign_checkpoint(session, inst.signer, settings.ledger_origin, dt.datetime.now(dt.UTC))
+                note = ledger.sign_checkpoint(
+                    session, inst.signer, settings.ledger_origin, dt.datetime.now(dt.UTC)
+                )
             else:
                 note = latest.note
     except StorageUnavailable as error:
@@ -288,8 +345,9 @@ def ledger_checkpoint(data_dir: DataDirOption = None, as_json: JsonOption = Fals
 
 # ---------------------------------------------------------------------------- demo
 @app.command()
-def demo(data_dir: DataDirOption = None,
-         seed: Annotated[int, typer.Option(help="Seed of the sample dossier.")] = 1) -> None:
+def demo(
+    data_dir: DataDirOption = None, seed: Annotated[int, typer.Option(help="Seed of the sample dossier.")] = 1
+) -> None:
     """Initialise, generate a sample dossier, validate it, archive it, print receipt and checkpoint."""
     settings = _settings(data_dir)
     ui.out.print(f"[bold]1. 初始化数据目录[/] {settings.data_dir.resolve()}")
@@ -307,12 +365,17 @@ def demo(data_dir: DataDirOption = None,
     ui.out.print(f"[bold]2. 样例卷宗[/] {target}")
     ui.out.print("[bold]3. 检测[/]")
     with tempfile.TemporaryDirectory(prefix="edossier-demo-") as tmp:
-        staged = open_package(target, Path(tmp), limits=settings.limits, algorithms=settings.digest_algorithms)
+        staged = open_package(
+            target, Path(tmp), limits=settings.limits, algorithms=settings.digest_algorithms
+        )
         report = validate_court_package(staged, limits=settings.limits, today=dt.date.today())
     if report.problems:
         ui.out.print(ui.problems_table(report.problems, "检测问题"))
         raise typer.Exit(EXIT_INVALID)
-    ui.out.print(f"   检测通过：{len(report.entries)} 件文件，案号 {report.description.case_number if report.description else ''}")
+    ui.out.print(
+        f"   检测通过：{len(report.entries)} 件文件，"
+        f"案号 {report.description.case_number if report.description else ''}"
+    )
     ui.out.print("[bold]4. 归档[/]")
     inst = _open(settings, False)
     try:

@@ -37,7 +37,9 @@ def problems_table(problems: Sequence[Problem], title: str) -> Table:
 
 def print_outcome(outcome: IngestOutcome) -> None:
     if outcome.status == "rejected":
-        out.print(f"[bold red]拒收[/]：案号 {outcome.case_number or '（未能识别）'}，共 {len(outcome.errors)} 个问题")
+        out.print(
+            f"[bold red]拒收[/]：案号 {outcome.case_number or '（未能识别）'}，共 {len(outcome.errors)} 个问题"
+        )
         out.print(problems_table(outcome.errors, "检测问题（DA/T 70-2018）"))
         return
     word = "已归档" if outcome.status == "archived" else "此前已归档（内容相同，未重复归档）"

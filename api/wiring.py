@@ -48,12 +48,16 @@ def initialise(settings: Settings) -> list[str]:
         before = db.current_revision(engine)
         db.upgrade(engine)
         after = db.current_revision(engine)
-        done.append(f"database {'migrated to ' + str(after) if before != after else 'up to date at ' + str(after)}")
+        done.append(
+            f"database {'migrated to ' + str(after) if before != after else 'up to date at ' + str(after)}"
+        )
     finally:
         engine.dispose()
     existed = key_paths(settings.keys_dir, settings.signing_key_name)[0].exists()
     ensure_key(settings.keys_dir, settings.signing_key_name)
-    done.append(f"signing key {settings.signing_key_name} {'present' if existed else 'created'} in {settings.keys_dir}")
+    done.append(
+        f"signing key {settings.signing_key_name} {'present' if existed else 'created'} in {settings.keys_dir}"
+    )
     store = open_store(settings, prepare=True)
     store.check_ready()
     done.append(f"object store {store.name} ready")

@@ -45,10 +45,14 @@ class Retention(BaseModel):
 class Settings(BaseSettings):
     """All configuration of one installation."""
 
-    model_config = SettingsConfigDict(env_prefix="EDOSSIER_", env_nested_delimiter="__", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="EDOSSIER_", env_nested_delimiter="__", frozen=True, extra="ignore"
+    )
 
     data_dir: Path = DEFAULT_DATA_DIR
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite file in data_dir")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite file in data_dir"
+    )
     store: Literal["fs", "s3", "memory"] = "fs"
     s3: S3Settings = Field(default_factory=S3Settings)
     digest_algorithms: tuple[str, ...] = ("sha256", "sm3")

@@ -76,8 +76,13 @@ def generate(folder: Path, total_bytes: int, documents: int, seed: int) -> None:
     sys.path.insert(0, str(ROOT))
     from archive.sample import generate_sample
 
-    generate_sample(folder, seed=seed, documents=documents, target_bytes=total_bytes,
-                    now=dt.datetime(2025, 3, 1, tzinfo=dt.UTC))
+    generate_sample(
+        folder,
+        seed=seed,
+        documents=documents,
+        target_bytes=total_bytes,
+        now=dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+    )
 
 
 def mb(n: int, seconds: float) -> float:
@@ -96,7 +101,9 @@ def ingest(folder: Path, workdir: Path, name: str) -> tuple[float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--bytes", type=int, default=1024**3, help="package size to generate (default 1 GiB)")
     parser.add_argument("--files", type=int, default=1000, help="documents to generate (default 1000)")
     parser.add_argument("--workdir", type=Path, default=None, help="where to work (default: a temp dir)")
@@ -105,7 +112,10 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="edossier-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     big, small = workdir / "dossier-big", workdir / "dossier-small"
-    for folder, size, count, seed in ((big, args.bytes, args.files, 7), (small, args.bytes // 4, args.files // 4, 8)):
+    for folder, size, count, seed in (
+        (big, args.bytes, args.files, 7),
+        (small, args.bytes // 4, args.files // 4, 8),
+    ):
         if not folder.exists():
             t = time.perf_counter()
             generate(folder, size, count, seed)
@@ -139,7 +149,9 @@ def main() -> None:
         ("(d) sha256sum", sha256sum_s, total, 0),
     ]
     for label, seconds, n, rss in rows:
-        print(f"{label:<44}{seconds:>9.2f}{mb(n, seconds):>9.0f}{(rss / 1024 if rss else float('nan')):>14.0f}")
+        print(
+            f"{label:<44}{seconds:>9.2f}{mb(n, seconds):>9.0f}{(rss / 1024 if rss else float('nan')):>14.0f}"
+        )
     ingest_rate, limit_rate, bagit_rate = mb(total, ingest_s), mb(total, limit_s), mb(total, bagit_s)
     print(f"ratio ingest / hashing limit : {ingest_rate / limit_rate:.2f}  (goal >= 0.80)")
     print(f"ratio ingest / bagit         : {ingest_rate / bagit_rate:.2f}  (bagit computes SHA-256 only)")

@@ -63,7 +63,9 @@ def digest_bytes(data: bytes, algorithms: Iterable[str] = SUPPORTED) -> dict[str
     return h.hexdigests()
 
 
-def digest_stream(stream: BinaryIO, algorithms: Iterable[str] = SUPPORTED, chunk: int = CHUNK) -> tuple[dict[str, str], int]:
+def digest_stream(
+    stream: BinaryIO, algorithms: Iterable[str] = SUPPORTED, chunk: int = CHUNK
+) -> tuple[dict[str, str], int]:
     """Hex digests and byte count of everything left in ``stream`` (read in ``chunk``-sized pieces)."""
     h = MultiHasher(algorithms)
     buf = bytearray(chunk)
@@ -85,4 +87,6 @@ def digest_stream(stream: BinaryIO, algorithms: Iterable[str] = SUPPORTED, chunk
 
 def digests_equal(expected: str, found: str) -> bool:
     """Constant-time comparison of two hex digests (case-insensitive)."""
-    return hmac.compare_digest(expected.lower().encode("ascii", "replace"), found.lower().encode("ascii", "replace"))
+    return hmac.compare_digest(
+        expected.lower().encode("ascii", "replace"), found.lower().encode("ascii", "replace")
+    )

@@ -23,7 +23,7 @@ class UnsupportedDatabaseUrl(BadInput):
     code = "unsupported_database_url"
 
 
-class DatabaseNotMigrated(StorageError):  # noqa: N818 - reads as a state, like DatabaseUnavailable
+class DatabaseNotMigrated(StorageError):
     """The catalog schema is not at the revision this code expects (run ``upgrade``)."""
 
     code = "database_not_migrated"

@@ -129,7 +129,9 @@ class Document(Base):
     format: Mapped[str] = mapped_column(String(32))
     sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)
     sm3: Mapped[str] = mapped_column(String(64))
-    metadata_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)  # the 元数据/<n>.xml blob
+    metadata_sha256: Mapped[str] = mapped_column(
+        ForeignKey("blobs.sha256"), index=True
+    )  # the 元数据/<n>.xml blob
 
     dossier: Mapped[Dossier] = relationship(back_populates="documents")
 

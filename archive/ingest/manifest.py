@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrity.canonical import canonical_json
-from standards.court_package import CATALOG_FILE, DESCRIPTION_FILE, CatalogEntry, DossierDescription, metadata_path
+from standards.court_package import (
+    CATALOG_FILE,
+    DESCRIPTION_FILE,
+    CatalogEntry,
+    DossierDescription,
+    metadata_path,
+)
 from standards.package import StagedFile
 
 MANIFEST_FORMAT = "edossier.aip.manifest/1"
@@ -80,7 +86,9 @@ def build_manifest(
         content = by_path.get(e.file_path)
         meta = by_path.get(metadata_path(e.sequence))
         if content is None or meta is None:
-            raise ValueError(f"document {e.sequence} refers to a file missing from the package: {e.file_path}")
+            raise ValueError(
+                f"document {e.sequence} refers to a file missing from the package: {e.file_path}"
+            )
         documents.append(
             {
                 "sequence": e.sequence,

@@ -45,7 +45,7 @@ from integrity.ledger.store import LedgerStore
 from integrity.signed_note import Ed25519Signer
 from standards.court_package import CATALOG_FILE, DESCRIPTION_FILE, metadata_path
 from standards.errors import BadInput
-from standards.package import StagedPackage
+from standards.package import StagedFile, StagedPackage
 from standards.problems import Problem
 from standards.validation import ValidationReport, validate_court_package
 
@@ -113,15 +113,22 @@ class IngestService:
         except BadInput as error:
             log.info("submission %s refused while opening %s: %s", submission_id, source, error)
             problem = problem_from_error(error)
-            return self._record_rejection(submission_id, received_at, source, "unreadable", "", [problem], None)
+            return self._record_rejection(
+                submission_id, received_at, source, "unreadable", "", [problem], None
+            )
         try:
             report = self.validate(staged)
             package_digest = inventory_digest(staged.files)
             case_number = report.description.case_number if report.description else None
             if report.problems or report.description is None:
                 return self._record_rejection(
-                    submission_id, received_at, source, staged.source_kind, staged.source_digest,
-                    list(report.problems), case_number,
+                    submission_id,
+                    received_at,
+                    source,
+                    staged.source_kind,
+                    staged.source_digest,
+                    list(report.problems),
+                    case_number,
                 )
             decided = self.decide(staged, report, package_digest)
             if isinstance(decided, IngestOutcome):
@@ -147,7 +154,9 @@ class IngestService:
         """Step 2: XSD validation and the court profile rules (every problem, not the first)."""
         return validate_court_package(staged, limits=self.settings.limits, today=self.clock().date())
 
-    def decide(self, staged: StagedPackage, report: ValidationReport, package_digest: str) -> Accepted | IngestOutcome:
+    def decide(
+        self, staged: StagedPackage, report: ValidationReport, package_digest: str
+    ) -> Accepted | IngestOutcome:
         """Step 3: new dossier, identical re-submission, or a different package for an archived 案号."""
         assert report.description is not None
         case_number = report.description.case_number
@@ -175,32 +184,39 @@ class IngestService:
         until = retain_until(accepted.report.description.retention, self.clock(), self.settings.retention)
         staged = accepted.staged
 
-        def put_blob(path: str) -> None:
-            f = staged.get(path)
-            assert f is not None
+        def put_blob(f: StagedFile) -> None:
             self.store.put_file(
-                blob_key(f.digests["sha256"]), staged.local_path(path),
-                sha256=f.digests["sha256"], size=f.size, retain_until=until,
+                blob_key(f.digests["sha256"]),
+                staged.local_path(f.path),
+                sha256=f.digests["sha256"],
+                size=f.size,
+                retain_until=until,
             )
 
-        unique: dict[str, str] = {}
+        unique: dict[str, StagedFile] = {}
         for f in staged.files:
-            unique.setdefault(f.digests["sha256"], f.path)
-        paths = sorted(unique.values(), key=lambda p: -(staged.get(p).size if staged.get(p) else 0))
+            unique.setdefault(f.digests["sha256"], f)
+        biggest_first = sorted(unique.values(), key=lambda f: -f.size)  # keeps both workers busy to the end
         with ThreadPoolExecutor(max_workers=self.settings.ingest_workers) as pool:
-            for future in [pool.submit(put_blob, p) for p in paths]:
+            for future in [pool.submit(put_blob, f) for f in biggest_first]:
                 future.result()
         for name in (DESCRIPTION_FILE, CATALOG_FILE):
             self.store.put_bytes(
-                aip_file_key(accepted.archive_id, AIP_VERSION, name), staged.read_bytes(name),
-                retain_until=until, content_type="application/xml",
+                aip_file_key(accepted.archive_id, AIP_VERSION, name),
+                staged.read_bytes(name),
+                retain_until=until,
+                content_type="application/xml",
             )
         self.store.put_bytes(
-            manifest_key(accepted.archive_id, AIP_VERSION), accepted.manifest.data,
-            retain_until=until, content_type="application/json",
+            manifest_key(accepted.archive_id, AIP_VERSION),
+            accepted.manifest.data,
+            retain_until=until,
+            content_type="application/json",
         )
 
-    def commit(self, accepted: Accepted, submission_id: str, received_at: dt.datetime, source: Path) -> IngestOutcome:
+    def commit(
+        self, accepted: Accepted, submission_id: str, received_at: dt.datetime, source: Path
+    ) -> IngestOutcome:
         """Step 5: catalog rows, ledger leaf and checkpoint in one transaction."""
         description = accepted.report.description
         assert description is not None
@@ -214,8 +230,15 @@ class IngestService:
                     if sha in known:
                         continue
                     known.add(sha)
-                    session.add(Blob(sha256=sha, sm3=f.digests.get("sm3", ""), size=f.size,
-                                     store_key=blob_key(sha), created_at=now))
+                    session.add(
+                        Blob(
+                            sha256=sha,
+                            sm3=f.digests.get("sm3", ""),
+                            size=f.size,
+                            store_key=blob_key(sha),
+                            created_at=now,
+                        )
+                    )
                 session.flush()
                 leaf_event = events.dossier_archived(
                     archive_id=accepted.archive_id,
@@ -233,23 +256,51 @@ class IngestService:
                 for entry in accepted.report.entries:
                     meta = staged.get(metadata_path(entry.sequence))
                     assert meta is not None
-                    session.add(Document(
-                        archive_id=accepted.archive_id, sequence=entry.sequence,
-                        archival_code=entry.archival_code, title=entry.title, author=entry.author,
-                        date=entry.date, retention=entry.retention, classification=entry.classification,
-                        pages=entry.pages, volume=entry.volume, origin=entry.origin,
-                        paper_location=entry.paper_location, file_path=entry.file_path,
-                        file_size=entry.file_size, format=entry.format, sha256=entry.sha256, sm3=entry.sm3,
-                        metadata_sha256=meta.digests["sha256"],
-                    ))
-                session.add(Event(kind="dossier.archived", archive_id=accepted.archive_id, actor=self.actor,
-                                  created_at=now, payload_json=json.dumps(leaf_event, ensure_ascii=False),
-                                  leaf_index=leaf.index))
-                session.add(Submission(
-                    id=submission_id, received_at=received_at, source_name=source.name,
-                    source_kind=staged.source_kind, source_digest=staged.source_digest, status="archived",
-                    case_number=description.case_number, archive_id=accepted.archive_id, problems_json="[]",
-                ))
+                    session.add(
+                        Document(
+                            archive_id=accepted.archive_id,
+                            sequence=entry.sequence,
+                            archival_code=entry.archival_code,
+                            title=entry.title,
+                            author=entry.author,
+                            date=entry.date,
+                            retention=entry.retention,
+                            classification=entry.classification,
+                            pages=entry.pages,
+                            volume=entry.volume,
+                            origin=entry.origin,
+                            paper_location=entry.paper_location,
+                            file_path=entry.file_path,
+                            file_size=entry.file_size,
+                            format=entry.format,
+                            sha256=entry.sha256,
+                            sm3=entry.sm3,
+                            metadata_sha256=meta.digests["sha256"],
+                        )
+                    )
+                session.add(
+                    Event(
+                        kind="dossier.archived",
+                        archive_id=accepted.archive_id,
+                        actor=self.actor,
+                        created_at=now,
+                        payload_json=json.dumps(leaf_event, ensure_ascii=False),
+                        leaf_index=leaf.index,
+                    )
+                )
+                session.add(
+                    Submission(
+                        id=submission_id,
+                        received_at=received_at,
+                        source_name=source.name,
+                        source_kind=staged.source_kind,
+                        source_digest=staged.source_digest,
+                        status="archived",
+                        case_number=description.case_number,
+                        archive_id=accepted.archive_id,
+                        problems_json="[]",
+                    )
+                )
                 note = self.ledger.sign_checkpoint(session, self.signer, self.settings.ledger_origin, now)
         except sa_exc.IntegrityError:
             # Another ingest of the same 案号 committed first: answer as if we had come second.
@@ -259,11 +310,19 @@ class IngestService:
                 return self._record_decision(decided, received_at, source, staged)
             raise
         return IngestOutcome(
-            status="archived", submission_id=submission_id, archive_id=accepted.archive_id,
-            case_number=description.case_number, manifest_sha256=accepted.manifest.sha256,
+            status="archived",
+            submission_id=submission_id,
+            archive_id=accepted.archive_id,
+            case_number=description.case_number,
+            manifest_sha256=accepted.manifest.sha256,
             leaf_index=leaf.index,
-            receipt=Receipt(leaf_index=leaf.index, leaf_hash_hex=leaf.leaf_hash.hex(), tree_size=leaf.size,
-                            root_hex=leaf.root.hex(), checkpoint=note),
+            receipt=Receipt(
+                leaf_index=leaf.index,
+                leaf_hash_hex=leaf.leaf_hash.hex(),
+                tree_size=leaf.size,
+                root_hex=leaf.root.hex(),
+                checkpoint=note,
+            ),
         )
 
     # ------------------------------------------------------------------ helpers
@@ -277,56 +336,106 @@ class IngestService:
         d = accepted.report.description
         assert d is not None
         return Dossier(
-            archive_id=accepted.archive_id, case_number=d.case_number, court_name=d.court_name,
-            case_type=d.case_type, year=d.year, closing_date=d.closing_date, department=d.department,
-            judge=d.judge, fonds_code=d.fonds_code, retention=d.retention,
+            archive_id=accepted.archive_id,
+            case_number=d.case_number,
+            court_name=d.court_name,
+            case_type=d.case_type,
+            year=d.year,
+            closing_date=d.closing_date,
+            department=d.department,
+            judge=d.judge,
+            fonds_code=d.fonds_code,
+            retention=d.retention,
             document_count=len(accepted.report.entries),
             total_bytes=sum(e.file_size for e in accepted.report.entries),
             manifest_key=manifest_key(accepted.archive_id, AIP_VERSION),
-            manifest_sha256=accepted.manifest.sha256, package_digest=accepted.package_digest,
-            archived_at=now, leaf_index=leaf_index,
+            manifest_sha256=accepted.manifest.sha256,
+            package_digest=accepted.package_digest,
+            archived_at=now,
+            leaf_index=leaf_index,
         )
 
     def _duplicate_outcome(self, existing: Dossier, package_digest: str, case_number: str) -> IngestOutcome:
         if existing.package_digest == package_digest:
             return IngestOutcome(
-                status="already_archived", submission_id="", archive_id=existing.archive_id,
-                case_number=case_number, manifest_sha256=existing.manifest_sha256, leaf_index=existing.leaf_index,
+                status="already_archived",
+                submission_id="",
+                archive_id=existing.archive_id,
+                case_number=case_number,
+                manifest_sha256=existing.manifest_sha256,
+                leaf_index=existing.leaf_index,
             )
         problem = Problem(
-            code="case_already_archived", item="GD-1-8", path=DESCRIPTION_FILE, line=None,
-            message=(f"案号 {case_number} 已归档（档案标识 {existing.archive_id}），本次提交的内容与已归档内容不同，"
-                     "不得重复归档；如需更正请走元数据修改流程"),
+            code="case_already_archived",
+            item="GD-1-8",
+            path=DESCRIPTION_FILE,
+            line=None,
+            message=(
+                f"案号 {case_number} 已归档（档案标识 {existing.archive_id}），本次提交的内容与已归档内容不同，"
+                "不得重复归档；如需更正请走元数据修改流程"
+            ),
         )
-        return IngestOutcome(status="rejected", submission_id="", archive_id=existing.archive_id,
-                             case_number=case_number, errors=(problem,))
+        return IngestOutcome(
+            status="rejected",
+            submission_id="",
+            archive_id=existing.archive_id,
+            case_number=case_number,
+            errors=(problem,),
+        )
 
     def _record_decision(
         self, outcome: IngestOutcome, received_at: dt.datetime, source: Path, staged: StagedPackage
     ) -> IngestOutcome:
         submission_id = str(uuid.uuid4())
-        self._add_submission(Submission(
-            id=submission_id, received_at=received_at, source_name=source.name, source_kind=staged.source_kind,
-            source_digest=staged.source_digest, status=outcome.status, case_number=outcome.case_number,
-            archive_id=outcome.archive_id, problems_json=_problems_json(outcome.errors),
-        ))
+        self._add_submission(
+            Submission(
+                id=submission_id,
+                received_at=received_at,
+                source_name=source.name,
+                source_kind=staged.source_kind,
+                source_digest=staged.source_digest,
+                status=outcome.status,
+                case_number=outcome.case_number,
+                archive_id=outcome.archive_id,
+                problems_json=_problems_json(outcome.errors),
+            )
+        )
         return IngestOutcome(
-            status=outcome.status, submission_id=submission_id, archive_id=outcome.archive_id,
-            case_number=outcome.case_number, manifest_sha256=outcome.manifest_sha256,
-            leaf_index=outcome.leaf_index, errors=outcome.errors,
+            status=outcome.status,
+            submission_id=submission_id,
+            archive_id=outcome.archive_id,
+            case_number=outcome.case_number,
+            manifest_sha256=outcome.manifest_sha256,
+            leaf_index=outcome.leaf_index,
+            errors=outcome.errors,
         )
 
     def _record_rejection(
-        self, submission_id: str, received_at: dt.datetime, source: Path, kind: str, digest: str,
-        problems: Sequence[Problem], case_number: str | None,
+        self,
+        submission_id: str,
+        received_at: dt.datetime,
+        source: Path,
+        kind: str,
+        digest: str,
+        problems: Sequence[Problem],
+        case_number: str | None,
     ) -> IngestOutcome:
-        self._add_submission(Submission(
-            id=submission_id, received_at=received_at, source_name=source.name[:512], source_kind=kind,
-            source_digest=digest, status="rejected", case_number=case_number, archive_id=None,
-            problems_json=_problems_json(problems),
-        ))
-        return IngestOutcome(status="rejected", submission_id=submission_id, case_number=case_number,
-                             errors=tuple(problems))
+        self._add_submission(
+            Submission(
+                id=submission_id,
+                received_at=received_at,
+                source_name=source.name[:512],
+                source_kind=kind,
+                source_digest=digest,
+                status="rejected",
+                case_number=case_number,
+                archive_id=None,
+                problems_json=_problems_json(problems),
+            )
+        )
+        return IngestOutcome(
+            status="rejected", submission_id=submission_id, case_number=case_number, errors=tuple(problems)
+        )
 
     def _add_submission(self, row: Submission) -> None:
         try:

@@ -9,7 +9,7 @@ The DA/T 70 item for all container refusals is GD-4-7 (操作过程安全性检�
 controlled while it is received) unless a class says otherwise; GD-1-13 covers the directory structure.
 """
 
-# ruff: noqa: N818 - refusals read as facts ("PathTooDeep"), like the families BadInput and ObjectNotFound
+
 from __future__ import annotations
 
 from standards.errors import BadInput, StorageError

@@ -28,7 +28,7 @@ from standards.package import StagedFile
 E = TypeVar("E")
 
 
-class Cancelled(Exception):  # noqa: N818 - internal control flow, never escapes stage_files
+class Cancelled(Exception):
     """Raised inside a worker when another worker already failed."""
 
 

@@ -16,7 +16,7 @@ class InvalidKey(BadInput):
     code = "invalid_key"
 
 
-class ObjectNotFound(StorageError):  # noqa: N818 - name fixed by the store contract
+class ObjectNotFound(StorageError):
     """No object is stored under the key."""
 
     code = "object_not_found"
@@ -50,7 +50,7 @@ class StoreError(StorageError):
     code = "store_error"
 
 
-class StoreMisconfigured(StoreError):  # noqa: N818 - reads as a state, like StoreUnavailable
+class StoreMisconfigured(StoreError):
     """The store is reachable but not set up as configured (e.g. a bucket without Object Lock)."""
 
     code = "store_misconfigured"

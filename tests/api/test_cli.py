@@ -52,7 +52,9 @@ def test_sample_validate_ingest_show_stats_round_trip(tmp_path: Path, sample_zip
 
     code, stdout, _ = run("ingest", str(sample_zip), "--json", "--data-dir", data)
     again = one_json(stdout)
-    assert code == 0 and again["status"] == "already_archived" and again["archive_id"] == receipt["archive_id"]
+    assert (
+        code == 0 and again["status"] == "already_archived" and again["archive_id"] == receipt["archive_id"]
+    )
 
     code, stdout, _ = run("show", str(receipt["case_number"]), "--json", "--data-dir", data)
     shown = one_json(stdout)
@@ -91,7 +93,9 @@ def test_validate_invalid_package_exits_1_with_problems(tmp_path: Path) -> None:
     assert code == 1
     assert result["valid"] is False
     errors = result["errors"]
-    assert isinstance(errors, list) and errors and set(errors[0]) == {"code", "item", "path", "line", "message"}
+    assert (
+        isinstance(errors, list) and errors and set(errors[0]) == {"code", "item", "path", "line", "message"}
+    )
 
 
 def test_ingest_rejection_exits_1_and_stats_unchanged(tmp_path: Path) -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -33,7 +32,9 @@ def stored_keys(inst: Installation) -> list[str]:
     return sorted(info.key for info in inst.store.iter_objects(""))
 
 
-def test_ingest_archives_zip_and_returns_verifiable_receipt(installation: Installation, sample_zip: Path) -> None:
+def test_ingest_archives_zip_and_returns_verifiable_receipt(
+    installation: Installation, sample_zip: Path
+) -> None:
     outcome = installation.ingest_service().ingest(sample_zip)
 
     assert outcome.status == "archived", outcome.errors
@@ -68,7 +69,9 @@ def queries_leaves(session: object) -> list[bytes]:
     return [row.data for row in session.scalars(select(LedgerLeaf).order_by(LedgerLeaf.leaf_index))]  # type: ignore[attr-defined]
 
 
-def test_ingest_stores_every_file_as_a_content_addressed_blob(installation: Installation, sample_folder: Path) -> None:
+def test_ingest_stores_every_file_as_a_content_addressed_blob(
+    installation: Installation, sample_folder: Path
+) -> None:
     outcome = installation.ingest_service().ingest(sample_folder)
     assert outcome.status == "archived", outcome.errors
 
@@ -143,7 +146,13 @@ def test_invalid_package_is_rejected_with_every_problem_and_nothing_stored(
     assert {"GD-1-1", "GD-1-10"} <= items  # digests and size
     assert any(p.path and p.path.endswith("unlisted.txt") for p in outcome.errors)
     assert all(p.message for p in outcome.errors)
-    assert stats(installation) == {"dossiers": 0, "documents": 0, "blobs": 0, "blob_bytes": 0, "ledger_size": 0}
+    assert stats(installation) == {
+        "dossiers": 0,
+        "documents": 0,
+        "blobs": 0,
+        "blob_bytes": 0,
+        "ledger_size": 0,
+    }
     assert stored_keys(installation) == []
 
 
@@ -157,12 +166,22 @@ class CrashBeforeCommit(IngestService):
 def test_crash_between_blob_write_and_commit_leaves_catalog_and_ledger_consistent(
     installation: Installation, sample_zip: Path
 ) -> None:
-    crashing = CrashBeforeCommit(settings=installation.settings, sessions=installation.sessions,
-                                 store=installation.store, signer=installation.signer)
+    crashing = CrashBeforeCommit(
+        settings=installation.settings,
+        sessions=installation.sessions,
+        store=installation.store,
+        signer=installation.signer,
+    )
     with pytest.raises(SystemExit):
         crashing.ingest(sample_zip)
 
-    assert stats(installation) == {"dossiers": 0, "documents": 0, "blobs": 0, "blob_bytes": 0, "ledger_size": 0}
+    assert stats(installation) == {
+        "dossiers": 0,
+        "documents": 0,
+        "blobs": 0,
+        "blob_bytes": 0,
+        "ledger_size": 0,
+    }
     orphans = stored_keys(installation)
     assert orphans  # objects were written: reconciliation will report them, the catalog never names them
     assert list(installation.settings.staging_dir.iterdir()) == []
@@ -179,11 +198,20 @@ def test_gb18030_named_zip_archives_with_chinese_names(
     """A ZIP made on Chinese Windows: names in GB18030, no UTF-8 flag (general purpose bit 11)."""
     craft = load_craft()
     target = tmp_path / "windows.zip"
-    target.write_bytes(craft.craft_zip([
-        craft.Entry(path.relative_to(sample_folder).as_posix().encode("gb18030"), path.read_bytes(),
-                    method=craft.DEFLATED, create_system=0, external_attr=0x20)
-        for path in sorted(p for p in sample_folder.rglob("*") if p.is_file())
-    ]))
+    target.write_bytes(
+        craft.craft_zip(
+            [
+                craft.Entry(
+                    path.relative_to(sample_folder).as_posix().encode("gb18030"),
+                    path.read_bytes(),
+                    method=craft.DEFLATED,
+                    create_system=0,
+                    external_attr=0x20,
+                )
+                for path in sorted(p for p in sample_folder.rglob("*") if p.is_file())
+            ]
+        )
+    )
     with zipfile.ZipFile(target) as zf:
         assert all(not (i.flag_bits & 0x800) for i in zf.infolist())
 
@@ -201,8 +229,11 @@ def test_gb18030_named_zip_archives_with_chinese_names(
 
 def test_ingest_never_modifies_the_submitted_folder(installation: Installation, sample_folder: Path) -> None:
     def snapshot() -> dict[str, str]:
-        return {p.relative_to(sample_folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sample_folder.rglob("*") if p.is_file()}
+        return {
+            p.relative_to(sample_folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sample_folder.rglob("*")
+            if p.is_file()
+        }
 
     before = snapshot()
     installation.ingest_service().ingest(sample_folder)

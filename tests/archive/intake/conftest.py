@@ -6,6 +6,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
 from tests.archive.intake.intake_helpers import load_craft
 
 

@@ -8,11 +8,11 @@ import socket
 from pathlib import Path
 
 import pytest
-from tests.archive.intake.intake_helpers import leftovers, tree_digest
 
 import archive.intake as intake
 from archive.intake import open_package
 from standards.limits import Limits
+from tests.archive.intake.intake_helpers import leftovers, tree_digest
 
 DOCS = {
     "正卷/0001-起诉状.pdf": b"%PDF-1.7 complaint\n" * 100,

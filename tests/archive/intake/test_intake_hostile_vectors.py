@@ -9,12 +9,12 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from tests.archive.intake.intake_helpers import HOSTILE, leftovers, load_craft
 
 import archive.intake as intake
 from archive.intake import open_package
 from standards.errors import BadInput
 from standards.limits import Limits
+from tests.archive.intake.intake_helpers import HOSTILE, leftovers, load_craft
 
 with open(HOSTILE / "expected.csv", encoding="utf-8") as _fh:
     EXPECTED = list(csv.DictReader(_fh))

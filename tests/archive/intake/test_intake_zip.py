@@ -10,12 +10,12 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from tests.archive.intake.intake_helpers import leftovers
 
 import archive.intake as intake
 from archive.intake import open_package
 from standards.limits import Limits
 from standards.package import StagedPackage
+from tests.archive.intake.intake_helpers import leftovers
 
 
 def _noise(n: int, seed: int) -> bytes:
