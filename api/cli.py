@@ -22,7 +22,7 @@ from archive.catalog import queries
 from archive.intake import open_package
 from archive.settings import Settings, load_settings
 from integrity.keys import key_paths
-from standards.errors import BadInput, EdossierError, StorageUnavailable
+from standards.errors import BadInput, EdossierError, StorageError
 from standards.problems import Problem
 from standards.validation import validate_court_package
 
@@ -87,7 +87,7 @@ def _open(settings: Settings, as_json: bool) -> Installation:
         if not key_paths(settings.keys_dir, settings.signing_key_name)[0].exists():
             initialise(settings)
         return open_installation(settings)
-    except StorageUnavailable as error:
+    except StorageError as error:
         _unavailable(error, as_json)
 
 
@@ -98,7 +98,7 @@ def init(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
     settings = _settings(data_dir)
     try:
         done = initialise(settings)
-    except StorageUnavailable as error:
+    except StorageError as error:
         _unavailable(error, as_json)
     pub = key_paths(settings.keys_dir, settings.signing_key_name)[1]
     if as_json:
@@ -195,7 +195,7 @@ def ingest(
     try:
         with ui.err.status("归档中 archiving…"):
             outcome = inst.ingest_service(actor="cli").ingest(path)
-    except StorageUnavailable as error:
+    except StorageError as error:
         _unavailable(error, as_json)
     finally:
         inst.close()
@@ -228,7 +228,7 @@ def show(
                     )
                 raise typer.Exit(EXIT_INVALID)
             payload = _dossier_json(dossier)
-    except StorageUnavailable as error:
+    except StorageError as error:
         _unavailable(error, as_json)
     finally:
         inst.close()
@@ -303,7 +303,7 @@ def stats(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
     try:
         with inst.sessions() as session:
             numbers = queries.catalog_stats(session)
-    except StorageUnavailable as error:
+    except StorageError as error:
         _unavailable(error, as_json)
     finally:
         inst.close()
@@ -333,7 +333,7 @@ def ledger_checkpoint(data_dir: DataDirOption = None, as_json: JsonOption = Fals
                 )
             else:
                 note = latest.note
-    except StorageUnavailable as error:
+    except StorageError as error:
         _unavailable(error, as_json)
     finally:
         inst.close()
@@ -354,7 +354,7 @@ def demo(
     try:
         for line in initialise(settings):
             ui.out.print(f"   • {line}")
-    except StorageUnavailable as error:
+    except StorageError as error:
         _unavailable(error, False)
     from archive.sample import generate_sample
 
@@ -389,7 +389,7 @@ def demo(
             if latest is not None:
                 ui.out.print("[bold]最新签名检查点 latest signed checkpoint:[/]")
                 ui.out.print(latest.note, markup=False, end="")
-    except StorageUnavailable as error:
+    except StorageError as error:
         _unavailable(error, False)
     finally:
         inst.close()

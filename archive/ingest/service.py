@@ -5,7 +5,8 @@ Steps, each with typed inputs and outputs:
 1. ``stage``     source path → :class:`StagedPackage` (intake: safe copy + SHA-256/SM3 in one pass)
 2. ``validate``  staged package → :class:`ValidationReport` (XSD + court profile rules)
 3. ``decide``    report + catalog → archive id, or a duplicate/idempotent outcome (DA/T 70 GD-1-8)
-4. ``write``     blobs (content-addressed, idempotent) + manifest + original metadata → object store
+4. ``write``     blobs (content-addressed, idempotent; the filesystem store takes staged files over
+                 without a second copy) + manifest + original metadata → object store
 5. ``commit``    ONE database transaction: blob, dossier, document, event and submission rows, the
                  ``dossier.archived`` ledger leaf and a signed checkpoint covering it
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import shutil
 import uuid
 from collections.abc import Callable, Sequence
@@ -116,6 +118,7 @@ class IngestService:
             return self._record_rejection(
                 submission_id, received_at, source, "unreadable", "", [problem], None
             )
+        flusher = self._flush_in_background(staged)
         try:
             report = self.validate(staged)
             package_digest = inventory_digest(staged.files)
@@ -136,6 +139,8 @@ class IngestService:
             self.write(decided)
             return self.commit(decided, submission_id, received_at, source)
         finally:
+            if flusher is not None:
+                flusher.shutdown(wait=True, cancel_futures=True)
             shutil.rmtree(staged.root, ignore_errors=True)
 
     # ------------------------------------------------------------------ steps
@@ -185,7 +190,7 @@ class IngestService:
         staged = accepted.staged
 
         def put_blob(f: StagedFile) -> None:
-            self.store.put_file(
+            self.store.adopt_file(
                 blob_key(f.digests["sha256"]),
                 staged.local_path(f.path),
                 sha256=f.digests["sha256"],
@@ -326,6 +331,20 @@ class IngestService:
         )
 
     # ------------------------------------------------------------------ helpers
+    def _flush_in_background(self, staged: StagedPackage) -> ThreadPoolExecutor | None:
+        """Start writing staged files to disk while validation runs (filesystem store only).
+
+        The filesystem store takes staged files over (``adopt_file``) and must fsync them before
+        publishing; starting the fsyncs now overlaps the disk writes with the CPU-bound validation,
+        so the publish step finds them already durable. Errors are left to the store's own fsync.
+        """
+        if self.store.name != "fs":
+            return None
+        pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="staging-fsync")
+        for f in sorted(staged.files, key=lambda f: -f.size):
+            pool.submit(_fsync_quietly, staged.local_path(f.path))
+        return pool
+
     def _session(self) -> Session:
         try:
             return self.sessions()
@@ -443,6 +462,19 @@ class IngestService:
                 session.add(row)
         except sa_exc.OperationalError as error:
             raise DatabaseUnavailable(f"cannot record the submission: {error.orig}") from None
+
+
+def _fsync_quietly(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _problems_json(problems: Sequence[Problem]) -> str:

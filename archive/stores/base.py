@@ -84,6 +84,28 @@ class ObjectStore(Protocol):
         """
         ...
 
+    def adopt_file(
+        self,
+        key: str,
+        path: Path,
+        *,
+        sha256: str,
+        size: int,
+        retain_until: datetime | None = None,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+    ) -> PutResult:
+        """Like :meth:`put_file` for a staging file the caller wrote and hashed itself.
+
+        The caller promises that ``path`` is its own file, hashed to ``sha256`` while it was written,
+        that nobody else can write it and that it removes the name afterwards. A backend may then
+        take the file over without copying it (the filesystem store hard-links it into place); the
+        others simply store it as :meth:`put_file` does.
+
+        Raises:
+            As :meth:`put_file`.
+        """
+        ...
+
     def put_bytes(
         self,
         key: str,

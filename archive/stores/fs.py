@@ -4,8 +4,11 @@ Writes go to a temporary file in ``<root>/.tmp/`` (same filesystem), hashed whil
 ``fsync``-ed, made read-only (0o444) and then published with ``os.link(tmp, final)``, which never
 overwrites: if another writer won the race, the link fails and the existing object is compared
 (identical → no-op, different → :class:`ObjectConflict`). The parent folder is ``fsync``-ed after
-publishing. ``put_file`` always *copies* the source: hard-linking a staging file would let a later write
-to it change the stored object.
+publishing. ``put_file`` always *copies* the source: hard-linking an arbitrary file would let a later
+write to it change the stored object. ``adopt_file`` is the exception, for staging files the caller
+wrote, hashed and will unlink (ingest): it fsyncs the file, makes it read-only and hard-links it into
+place, checking the size; its SHA-256 is the one computed while the file was written (fixity audits
+re-hash stored objects). Across filesystems it falls back to the copy.
 
 Retention: the fs backend has no retention mechanism; ``retain_until`` is accepted and ignored (stat
 reports ``None``); read-only files and the service never deleting are the protection, and retention
@@ -39,7 +42,7 @@ from archive.stores.base import (
     check_retain_until,
     decide_existing,
 )
-from archive.stores.errors import FsStoreError, ObjectNotFound, StoreUnavailable
+from archive.stores.errors import ChecksumMismatch, FsStoreError, ObjectNotFound, StoreUnavailable
 from archive.stores.keys import validate_key
 from integrity.hashing import CHUNK, digest_stream
 
@@ -126,6 +129,55 @@ class FsStore:
                 return self._write(key, final, reader, size, sha256)
         except OSError as exc:
             _translate(exc, "store", key)
+
+    def adopt_file(
+        self,
+        key: str,
+        path: Path,
+        *,
+        sha256: str,
+        size: int,
+        retain_until: datetime | None = None,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+    ) -> PutResult:
+        """Take over a staging file without copying it (see the module docstring).
+
+        Raises:
+            ChecksumMismatch: the file is not a regular file of the declared size; nothing is stored.
+            InvalidKey, ObjectConflict, StoreUnavailable, FsStoreError: as for :meth:`put_file`.
+        """
+        final = self._path(key)
+        sha256 = check_declared(sha256, size)
+        check_retain_until(retain_until)
+        if final.exists():
+            return self._decide(key, final, size=size, sha256=sha256)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            try:
+                info = os.fstat(fd)
+                if not stat_mod.S_ISREG(info.st_mode) or info.st_size != size:
+                    raise ChecksumMismatch(
+                        f"staging file for {key!r}: expected a regular file of {size} bytes, "
+                        f"found {info.st_size} bytes (mode {stat_mod.filemode(info.st_mode)})",
+                        path=key,
+                    )
+                os.fsync(fd)
+                os.fchmod(fd, READ_ONLY)
+            finally:
+                os.close(fd)
+            self._make_parents(final.parent)
+            try:
+                os.link(path, final)  # never overwrites
+            except FileExistsError:
+                return self._decide(key, final, size=size, sha256=sha256)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                return self.put_file(key, path, sha256=sha256, size=size, content_type=content_type)
+            _fsync_dir(final.parent)
+            return PutResult(key=key, created=True)
+        except OSError as exc:
+            _translate(exc, "adopt a staging file as", key)
 
     def put_bytes(
         self,

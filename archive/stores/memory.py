@@ -78,6 +78,21 @@ class MemoryStore:
             data = b"".join(iter(lambda: reader.read(1024 * 1024), b""))
         return self._publish(key, _Stored(data, sha256, content_type, retain_until))
 
+    def adopt_file(
+        self,
+        key: str,
+        path: Path,
+        *,
+        sha256: str,
+        size: int,
+        retain_until: datetime | None = None,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+    ) -> PutResult:
+        """Store a staging file; this backend cannot take files over, so it stores a copy (see put_file)."""
+        return self.put_file(
+            key, path, sha256=sha256, size=size, retain_until=retain_until, content_type=content_type
+        )
+
     def put_bytes(
         self,
         key: str,

@@ -195,6 +195,21 @@ class S3Store:
         with path.open("rb") as src:
             return self._upload(key, cast(BinaryIO, src), sha256, size, retain_until, content_type)
 
+    def adopt_file(
+        self,
+        key: str,
+        path: Path,
+        *,
+        sha256: str,
+        size: int,
+        retain_until: datetime | None = None,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+    ) -> PutResult:
+        """Store a staging file; this backend cannot take files over, so it stores a copy (see put_file)."""
+        return self.put_file(
+            key, path, sha256=sha256, size=size, retain_until=retain_until, content_type=content_type
+        )
+
     def put_bytes(
         self,
         key: str,

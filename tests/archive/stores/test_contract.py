@@ -174,3 +174,25 @@ def test_empty_object_round_trips(store: ObjectStore, tmp_path: Path) -> None:
 
 def test_check_ready_passes_on_a_prepared_store(store: ObjectStore) -> None:
     store.check_ready()
+
+
+def test_adopt_file_stores_a_staging_file_that_outlives_its_staging_name(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    data = b"staged while hashed " * 1000
+    staged = _write(tmp_path, data, "staged.bin")
+    key = blob_key(_sha(data))
+
+    assert store.adopt_file(key, staged, sha256=_sha(data), size=len(data)).created
+    staged.unlink()  # ingest removes its staging folder afterwards
+
+    assert _read(store, key) == data
+    assert not store.adopt_file(key, _write(tmp_path, data, "again.bin"), sha256=_sha(data), size=len(data)).created
+
+
+def test_adopt_file_of_wrong_size_leaves_nothing(store: ObjectStore, tmp_path: Path) -> None:
+    data = b"short"
+    key = blob_key(_sha(data + b"!"))
+    with pytest.raises(ChecksumMismatch):
+        store.adopt_file(key, _write(tmp_path, data), sha256=_sha(data + b"!"), size=len(data) + 1)
+    assert not store.exists(key)

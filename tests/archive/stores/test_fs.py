@@ -100,3 +100,20 @@ def test_open_store_prepares_fs_under_data_dir(tmp_path: Path) -> None:
     assert store.name == "fs"
     store.check_ready()
     assert (tmp_path / "objects" / ".tmp").is_dir()
+
+
+def test_adopted_object_is_read_only_and_not_a_copy(tmp_path: Path) -> None:
+    """adopt_file takes the staging file over (one write of the bytes in the whole ingest)."""
+    import hashlib
+
+    from archive.stores import FsStore, blob_key
+
+    store = FsStore(tmp_path / "objects")
+    store.ensure_root()
+    staged = tmp_path / "staged.bin"
+    staged.write_bytes(b"x" * 4096)
+    digest = hashlib.sha256(staged.read_bytes()).hexdigest()
+    store.adopt_file(blob_key(digest), staged, sha256=digest, size=4096)
+    final = store.root.joinpath(*blob_key(digest).split("/"))
+    assert final.stat().st_ino == staged.stat().st_ino
+    assert final.stat().st_mode & 0o777 == 0o444
