@@ -324,7 +324,7 @@ def ledger_checkpoint(data_dir: DataDirOption = None, as_json: JsonOption = Fals
 
     ledger = LedgerStore()
     try:
-        with inst.sessions() as session, session.begin():
+        with inst.write_sessions() as session, session.begin():
             head = ledger.head(session)
             latest = ledger.latest_checkpoint(session)
             if latest is None or latest.size != head.size:
@@ -394,7 +394,8 @@ def demo(
     finally:
         inst.close()
     pub = key_paths(settings.keys_dir, settings.signing_key_name)[1]
-    ui.out.print(f"[bold]5. 验证公钥[/] {pub}: {pub.read_text(encoding='utf-8').strip()}", markup=False)
+    ui.out.print(f"[bold]5. 验证公钥 verifier key[/] {pub}")
+    ui.out.print("   " + pub.read_text(encoding="utf-8").strip(), markup=False)
 
 
 def main() -> None:

@@ -24,12 +24,18 @@ class Installation:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    write_sessions: sessionmaker[Session]
     store: ObjectStore
     signer: Ed25519Signer
 
     def ingest_service(self, actor: str = "cli") -> IngestService:
         return IngestService(
-            settings=self.settings, sessions=self.sessions, store=self.store, signer=self.signer, actor=actor
+            settings=self.settings,
+            sessions=self.sessions,
+            write_sessions=self.write_sessions,
+            store=self.store,
+            signer=self.signer,
+            actor=actor,
         )
 
     def close(self) -> None:
@@ -76,4 +82,11 @@ def open_installation(settings: Settings) -> Installation:
     sessions = db.session_factory(engine)
     store = open_store(settings)
     signer = load_signer(settings.keys_dir, settings.signing_key_name)
-    return Installation(settings=settings, engine=engine, sessions=sessions, store=store, signer=signer)
+    return Installation(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        write_sessions=db.session_factory(engine, write=True),
+        store=store,
+        signer=signer,
+    )

@@ -80,6 +80,7 @@ class IngestService:
         *,
         settings: Settings,
         sessions: sessionmaker[Session],
+        write_sessions: sessionmaker[Session] | None = None,
         store: ObjectStore,
         signer: Ed25519Signer,
         clock: Clock = utcnow,
@@ -87,6 +88,9 @@ class IngestService:
     ) -> None:
         self.settings = settings
         self.sessions = sessions
+        # Transactions that write begin as writers (SQLite: BEGIN IMMEDIATE) so two ingests queue
+        # instead of failing when a read transaction would have to become a write transaction.
+        self.write_sessions = write_sessions or sessions
         self.store = store
         self.signer = signer
         self.clock = clock
@@ -228,7 +232,7 @@ class IngestService:
         now = self.clock()
         staged = accepted.staged
         try:
-            with self._session() as session, session.begin():
+            with self._session(write=True) as session, session.begin():
                 known = queries.known_blobs(session, [f.digests["sha256"] for f in staged.files])
                 for f in staged.files:
                     sha = f.digests["sha256"]
@@ -345,9 +349,9 @@ class IngestService:
             pool.submit(_fsync_quietly, staged.local_path(f.path))
         return pool
 
-    def _session(self) -> Session:
+    def _session(self, *, write: bool = False) -> Session:
         try:
-            return self.sessions()
+            return (self.write_sessions if write else self.sessions)()
         except sa_exc.OperationalError as error:  # pragma: no cover - engines connect lazily
             raise DatabaseUnavailable(f"cannot open a database session: {error.orig}") from None
 
@@ -458,7 +462,7 @@ class IngestService:
 
     def _add_submission(self, row: Submission) -> None:
         try:
-            with self._session() as session, session.begin():
+            with self._session(write=True) as session, session.begin():
                 session.add(row)
         except sa_exc.OperationalError as error:
             raise DatabaseUnavailable(f"cannot record the submission: {error.orig}") from None

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -205,14 +207,27 @@ class LedgerStore:
 
     # ------------------------------------------------------------ writes
     def _lock_head(self, session: Session, now: dt.datetime) -> LedgerHead:
-        """The head row, locked FOR UPDATE; created (size 0) on first use."""
+        """The head row, locked FOR UPDATE; created (size 0) on first use.
+
+        Two first appends may race to create the row: the insert does nothing on conflict (it waits
+        for the other transaction on PostgreSQL) and the row is then read and locked again.
+        """
         stmt = select(LedgerHead).where(LedgerHead.id == HEAD_ID).with_for_update()
         row = session.scalars(stmt).first()
-        if row is None:
-            row = LedgerHead(id=HEAD_ID, size=0, root_hash=self.hasher.empty_root(), updated_at=now)
-            session.add(row)
+        if row is not None:
+            return row
+        values = {"id": HEAD_ID, "size": 0, "root_hash": self.hasher.empty_root(), "updated_at": now}
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            session.execute(pg_insert(LedgerHead).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+        elif dialect == "sqlite":
+            session.execute(
+                sqlite_insert(LedgerHead).values(**values).on_conflict_do_nothing(index_elements=["id"])
+            )
+        else:
+            session.add(LedgerHead(**values))
             session.flush()
-        return row
+        return session.scalars(stmt.execution_options(populate_existing=True)).one()
 
     def append(self, session: Session, event: Mapping[str, Any], now: dt.datetime) -> AppendedLeaf:
         """Append ``event`` (RFC 8785-encoded) as the next leaf; flush, never commit.

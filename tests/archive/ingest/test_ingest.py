@@ -248,3 +248,23 @@ def test_removed_staging_on_rejection(installation: Installation, tmp_path: Path
     assert outcome.errors and outcome.errors[0].message
     staging = installation.settings.staging_dir
     assert not staging.exists() or list(staging.iterdir()) == []
+
+
+def test_concurrent_ingests_of_different_dossiers_both_land_in_one_consistent_ledger(
+    installation: Installation, sample_zip: Path, tmp_path: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from archive.sample import generate_sample
+    from integrity.ledger.store import LedgerStore
+    from tests.archive.ingest.conftest import FIXED_NOW
+
+    other = generate_sample(tmp_path / "other.zip", seed=12, documents=5, as_zip=True, now=FIXED_NOW).path
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(lambda p: installation.ingest_service().ingest(p), [sample_zip, other]))
+
+    assert [o.status for o in outcomes] == ["archived", "archived"]
+    assert sorted(o.leaf_index for o in outcomes) == [0, 1]  # type: ignore[type-var]
+    with installation.sessions() as session:
+        leaves = queries_leaves(session)
+        assert LedgerStore().root_at(session, 2) == mth(leaves)
