@@ -57,3 +57,41 @@ def test_parse_archival_code_splits_parts() -> None:
 def test_parse_archival_code_rejects_malformed(text: str) -> None:
     with pytest.raises(ArchivalCodeMalformedError):
         parse_archival_code(text)
+
+
+def _naive_special_characters(text: str) -> list[tuple[int, str, str]]:
+    from standards.codes import special_character_ranges
+
+    found = []
+    for i, ch in enumerate(text):
+        cp = ord(ch)
+        if ch in "\t\n\r":
+            continue
+        for first, last, name in special_character_ranges():
+            if first <= cp <= last:
+                found.append((i, ch, name))
+                break
+    return found
+
+
+def test_find_special_characters_agrees_with_the_range_table_on_any_text() -> None:
+    """Regression guard for the compiled character class that replaced a per-character loop."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from standards.codes import find_special_characters, special_character_ranges
+
+    edges = [
+        chr(c)
+        for first, last, _ in special_character_ranges()
+        for c in (first, last, first - 1, last + 1)
+        if 0 <= c < 0x110000 and not 0xD800 <= c <= 0xDFFF
+    ]
+    alphabet = st.one_of(st.characters(), st.sampled_from([*edges, "\t", "\n", "\r", "起", "★"]))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=alphabet, max_size=40))
+    def check(text: str) -> None:
+        assert find_special_characters(text) == _naive_special_characters(text)
+
+    check()
