@@ -131,3 +131,12 @@ def test_console_script_is_installed_and_answers_help() -> None:
     exe = Path(sys.executable).parent / "edossier"
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "ingest" in result.stdout
+
+
+def test_unreachable_object_store_exits_3(tmp_path: Path, sample_zip: Path) -> None:
+    env = {"EDOSSIER_STORE": "s3", "EDOSSIER_S3__ENDPOINT": f"127.0.0.1:{_closed_port()}"}
+    code, stdout, _ = run("ingest", str(sample_zip), "--json", "--data-dir", str(tmp_path / "d"), env=env)
+    assert code == 3
+    result = one_json(stdout)
+    assert result["status"] == "unavailable"
+    assert "store" in str(result["error"]).lower()
