@@ -9,6 +9,7 @@ Generates a ~1 GiB, ~1,000-file court dossier (folder), then measures on the sam
       as a child process, with its peak RSS;
   (c) ``bagit.py --sha256 --processes 2`` making a bag of a copy of the same files (PyPI bagit);
   (d) ``sha256sum`` of every file (coreutils).
+Also the floor for any ingest that stages a copy: the same hashing while writing one copy.
 A second, smaller package (a quarter of the size) is ingested too, to show peak RSS does not grow
 with package size. Prints throughputs in MB/s (10^6 bytes) and the ratios the spine issue asks for.
 Not part of the test run.
@@ -48,6 +49,33 @@ def hash_file(path: Path) -> int:
             sm3.update(view[:n])
             n_total += n
     return n_total
+
+
+def hash_and_copy_file(path: Path, dest: Path) -> int:
+    """SHA-256 + SM3 while writing one copy: the least work any ingest that stages a copy must do."""
+    sha, sm3 = hashlib.sha256(), hashlib.new("sm3")
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    n_total = 0
+    with path.open("rb", buffering=0) as f, dest.open("xb", buffering=0) as out:
+        while n := f.readinto(buf):
+            sha.update(view[:n])
+            sm3.update(view[:n])
+            out.write(view[:n])
+            n_total += n
+    return n_total
+
+
+def copy_floor(files: list[Path], target: Path) -> float:
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    biggest_first = sorted(files, key=lambda p: -p.stat().st_size)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda ip: hash_and_copy_file(ip[1], target / str(ip[0])), enumerate(biggest_first)))
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(target, ignore_errors=True)
+    return elapsed
 
 
 def hashing_limit(files: list[Path]) -> tuple[float, int]:
@@ -139,6 +167,7 @@ def main() -> None:
 
     limit_s, hashed = hashing_limit(files)
     assert hashed == total
+    floor_s = copy_floor(files, workdir / "floor")
     ingest_s, ingest_rss = ingest(big, workdir, "big")
     small_total = sum(p.stat().st_size for p in files_under(small))
     small_s, small_rss = ingest(small, workdir, "small")
@@ -153,6 +182,7 @@ def main() -> None:
     print(f"{'contender':<44}{'seconds':>9}{'MB/s':>9}{'peak RSS MiB':>14}")
     rows = [
         ("(a) hashing limit: SHA-256+SM3, 2 threads", limit_s, total, 0),
+        ("    floor: same hashing + writing one copy", floor_s, total, 0),
         ("(b) edossier ingest (SHA-256+SM3, fs store)", ingest_s, total, ingest_rss),
         ("    edossier ingest, 1/4-size package", small_s, small_total, small_rss),
         ("(c) bagit.py --sha256 --processes 2", bagit_s, total, bagit_rss),
@@ -164,7 +194,12 @@ def main() -> None:
         )
     ingest_rate, limit_rate, bagit_rate = mb(total, ingest_s), mb(total, limit_s), mb(total, bagit_s)
     print(f"ratio ingest / hashing limit : {ingest_rate / limit_rate:.2f}  (goal >= 0.80)")
-    print(f"ratio ingest / bagit         : {ingest_rate / bagit_rate:.2f}  (bagit computes SHA-256 only)")
+    print(
+        f"ratio copy floor / limit     : {mb(total, floor_s) / limit_rate:.2f}  (the most any staging ingest can reach)"
+    )
+    print(
+        f"ratio ingest / bagit         : {ingest_rate / bagit_rate:.2f}  (bagit computes SHA-256 only, moves files)"
+    )
     print(f"ratio ingest / sha256sum     : {ingest_rate / mb(total, sha256sum_s):.2f}")
     print(f"peak RSS big / small package : {ingest_rss / 1024:.0f} / {small_rss / 1024:.0f} MiB")
     if args.workdir is None:
