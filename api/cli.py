@@ -12,17 +12,27 @@ import datetime as dt
 import logging
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 from api import cli_output as ui
-from api.wiring import Installation, initialise, open_installation
+from api.cli_common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    GLOBAL,
+    DataDirOption,
+    JsonOption,
+    exit_unavailable,
+    fail_usage,
+    open_or_exit,
+    settings_for,
+)
+from api.wiring import initialise
 from archive.catalog import queries
 from archive.intake import open_package
-from archive.settings import Settings, load_settings
 from integrity.keys import key_paths
-from standards.errors import BadInput, EdossierError, StorageError
+from standards.errors import BadInput, StorageError
 from standards.problems import Problem
 from standards.validation import validate_court_package
 
@@ -36,70 +46,27 @@ app = typer.Typer(
 ledger_app = typer.Typer(help="The signed ledger (RFC 9162 Merkle log).", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
-
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="Data directory (default: $EDOSSIER_DATA_DIR or ./edossier-data).",
-        file_okay=False,
-        resolve_path=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")]
-
-_global: dict[str, Path | None] = {"data_dir": None}
-
 
 @app.callback()
 def _main(
     data_dir: DataDirOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False,
 ) -> None:
-    _global["data_dir"] = data_dir
+    GLOBAL["data_dir"] = data_dir
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    try:
-        return load_settings(data_dir or _global["data_dir"])
-    except ValueError as error:  # pydantic ValidationError is a ValueError
-        _fail_usage(f"invalid settings: {error}")
-
-
-def _fail_usage(message: str) -> NoReturn:
-    ui.err.print(f"[red]usage error:[/] {message}", markup=True)
-    raise typer.Exit(EXIT_USAGE)
-
-
-def _unavailable(error: EdossierError, as_json: bool) -> NoReturn:
-    if as_json:
-        ui.emit_json({"status": "unavailable", "error": {"code": error.code, "message": error.message}})
-    ui.err.print(error.diagnostics(), markup=False)
-    raise typer.Exit(EXIT_UNAVAILABLE)
-
-
-def _open(settings: Settings, as_json: bool) -> Installation:
-    try:
-        if not key_paths(settings.keys_dir, settings.signing_key_name)[0].exists():
-            initialise(settings)
-        return open_installation(settings)
-    except StorageError as error:
-        _unavailable(error, as_json)
 
 
 # ---------------------------------------------------------------------------- init
 @app.command()
 def init(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
     """Create the data directory, database schema, signing key and object store (idempotent)."""
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     try:
         done = initialise(settings)
     except StorageError as error:
-        _unavailable(error, as_json)
+        exit_unavailable(error, as_json)
     pub = key_paths(settings.keys_dir, settings.signing_key_name)[1]
     if as_json:
         ui.emit_json({"data_dir": str(settings.data_dir), "done": done, "public_key_file": str(pub)})
@@ -127,7 +94,7 @@ def sample(
             out, seed=seed, documents=documents, as_zip=as_zip, now=dt.datetime.now(dt.UTC)
         )
     except (FileExistsError, ValueError) as error:
-        _fail_usage(str(error))
+        fail_usage(str(error))
     payload = {
         "path": str(result.path),
         "case_number": result.case_number,
@@ -151,7 +118,7 @@ def validate(
     as_json: JsonOption = False,
 ) -> None:
     """Validate a package (container safety, XSD, court profile rules) without archiving it."""
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     problems: list[Problem]
     case_number: str | None = None
     with tempfile.TemporaryDirectory(prefix="edossier-validate-") as tmp:
@@ -190,13 +157,13 @@ def ingest(
     as_json: JsonOption = False,
 ) -> None:
     """Validate and archive a closed dossier; print the receipt or the precise rejection."""
-    settings = _settings(data_dir)
-    inst = _open(settings, as_json)
+    settings = settings_for(data_dir)
+    inst = open_or_exit(settings, as_json)
     try:
         with ui.err.status("归档中 archiving…"):
             outcome = inst.ingest_service(actor="cli").ingest(path)
     except StorageError as error:
-        _unavailable(error, as_json)
+        exit_unavailable(error, as_json)
     finally:
         inst.close()
     if as_json:
@@ -214,8 +181,8 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show an archived dossier and its documents."""
-    settings = _settings(data_dir)
-    inst = _open(settings, as_json)
+    settings = settings_for(data_dir)
+    inst = open_or_exit(settings, as_json)
     try:
         with inst.sessions() as session:
             dossier = queries.find_dossier(session, id_or_case_number)
@@ -229,7 +196,7 @@ def show(
                 raise typer.Exit(EXIT_INVALID)
             payload = _dossier_json(dossier)
     except StorageError as error:
-        _unavailable(error, as_json)
+        exit_unavailable(error, as_json)
     finally:
         inst.close()
     if as_json:
@@ -298,13 +265,13 @@ def _dossier_json(dossier: Any) -> dict[str, Any]:
 @app.command()
 def stats(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
     """Counts of dossiers, documents, blobs, blob bytes and the ledger size."""
-    settings = _settings(data_dir)
-    inst = _open(settings, as_json)
+    settings = settings_for(data_dir)
+    inst = open_or_exit(settings, as_json)
     try:
         with inst.sessions() as session:
             numbers = queries.catalog_stats(session)
     except StorageError as error:
-        _unavailable(error, as_json)
+        exit_unavailable(error, as_json)
     finally:
         inst.close()
     if as_json:
@@ -318,8 +285,8 @@ def stats(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
 @ledger_app.command("checkpoint")
 def ledger_checkpoint(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
     """Print the latest signed checkpoint (signs one for the current tree if none covers it)."""
-    settings = _settings(data_dir)
-    inst = _open(settings, as_json)
+    settings = settings_for(data_dir)
+    inst = open_or_exit(settings, as_json)
     from integrity.ledger.store import LedgerStore
 
     ledger = LedgerStore()
@@ -334,7 +301,7 @@ def ledger_checkpoint(data_dir: DataDirOption = None, as_json: JsonOption = Fals
             else:
                 note = latest.note
     except StorageError as error:
-        _unavailable(error, as_json)
+        exit_unavailable(error, as_json)
     finally:
         inst.close()
     if as_json:
@@ -349,13 +316,13 @@ def demo(
     data_dir: DataDirOption = None, seed: Annotated[int, typer.Option(help="Seed of the sample dossier.")] = 1
 ) -> None:
     """Initialise, generate a sample dossier, validate it, archive it, print receipt and checkpoint."""
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     ui.out.print(f"[bold]1. 初始化数据目录[/] {settings.data_dir.resolve()}")
     try:
         for line in initialise(settings):
             ui.out.print(f"   • {line}")
     except StorageError as error:
-        _unavailable(error, False)
+        exit_unavailable(error, False)
     from archive.sample import generate_sample
 
     target = settings.data_dir / "samples" / f"sample-{seed}.zip"
@@ -377,7 +344,7 @@ def demo(
         f"案号 {report.description.case_number if report.description else ''}"
     )
     ui.out.print("[bold]4. 归档[/]")
-    inst = _open(settings, False)
+    inst = open_or_exit(settings, False)
     try:
         outcome = inst.ingest_service(actor="demo").ingest(target)
         ui.print_outcome(outcome)
@@ -390,7 +357,7 @@ def demo(
                 ui.out.print("[bold]最新签名检查点 latest signed checkpoint:[/]")
                 ui.out.print(latest.note, markup=False, end="")
     except StorageError as error:
-        _unavailable(error, False)
+        exit_unavailable(error, False)
     finally:
         inst.close()
     pub = key_paths(settings.keys_dir, settings.signing_key_name)[1]
