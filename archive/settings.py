@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     retention: Retention = Field(default_factory=Retention)
     ledger_origin: str = "edossier.example/court-archive"
     signing_key_name: str = "edossier"
+    # Second checkpoint signer for deployments bound to national cryptography (GB/T 32918 SM2).
+    sm2_signing_key_name: str | None = None
+    # RFC 3161 trusted time: TSA endpoint and the PEM file of CA certificates its tokens must chain to.
+    tsa_url: str | None = None
+    tsa_roots: Path | None = None
+    tsa_timeout_s: float = Field(default=10.0, gt=0)
+    # Witness publication: every signed checkpoint is also written to these sinks outside the catalog.
+    witness_dirs: tuple[Path, ...] = ()
+    witness_webhooks: tuple[str, ...] = ()
+    witness_s3: S3Settings | None = None
     ingest_workers: int = Field(default=2, ge=1, le=64)
 
     @field_validator("digest_algorithms")
