@@ -212,3 +212,21 @@ class Checkpoint(Base):
     note: Mapped[str] = mapped_column(Text)  # the whole signed note text
     key_id: Mapped[str] = mapped_column(String(8))  # hex of the 4-byte key id
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class CheckpointTimestamp(Base):
+    """An RFC 3161 time-stamp token over a checkpoint's signed body (the note text before the blank line).
+
+    The token is kept verbatim (DER) so auditors can re-verify it offline; ``gen_time`` and ``serial``
+    are copied out of the verified TSTInfo for queries.
+    """
+
+    __tablename__ = "checkpoint_timestamps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id"), index=True)
+    tsa_url: Mapped[str] = mapped_column(String(512))
+    token: Mapped[bytes] = mapped_column(LargeBinary)  # DER ContentInfo (RFC 3161 §2.4.2 TimeStampToken)
+    gen_time: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    serial: Mapped[str] = mapped_column(String(64))  # TSTInfo serialNumber, decimal (up to 160 bits)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
