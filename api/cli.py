@@ -28,6 +28,7 @@ from api.cli_common import (
     open_or_exit,
     settings_for,
 )
+from api.cli_proof import proof_app
 from api.wiring import initialise
 from archive.catalog import queries
 from archive.intake import open_package
@@ -45,6 +46,7 @@ app = typer.Typer(
 )
 ledger_app = typer.Typer(help="The signed ledger (RFC 9162 Merkle log).", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(proof_app, name="proof")
 
 
 @app.callback()
