@@ -28,6 +28,7 @@ from api.cli_common import (
     open_or_exit,
     settings_for,
 )
+from api.cli_evidence import evidence, public_key, verify
 from api.cli_proof import proof_app
 from api.wiring import initialise
 from archive.catalog import queries
@@ -47,6 +48,9 @@ app = typer.Typer(
 ledger_app = typer.Typer(help="The signed ledger (RFC 9162 Merkle log).", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(proof_app, name="proof")
+app.command("evidence")(evidence)
+app.command("verify")(verify)
+ledger_app.command("public-key")(public_key)
 
 
 @app.callback()
