@@ -29,6 +29,7 @@ from api.cli_common import (
     settings_for,
 )
 from api.cli_evidence import evidence, public_key, verify
+from api.cli_ledger import ledger_verify, rotate_key
 from api.cli_proof import proof_app
 from api.wiring import initialise
 from archive.catalog import queries
@@ -51,6 +52,8 @@ app.add_typer(proof_app, name="proof")
 app.command("evidence")(evidence)
 app.command("verify")(verify)
 ledger_app.command("public-key")(public_key)
+ledger_app.command("verify")(ledger_verify)
+ledger_app.command("rotate-key")(rotate_key)
 
 
 @app.callback()

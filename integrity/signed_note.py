@@ -7,6 +7,8 @@ bytes of ``SHA-256(name || "\\n" || 0x01 || public key)``; keys travel as string
 * verifier key: ``<name>+<8 hex key id>+<base64(0x01 || 32-byte public key)>``
 * signer key:   ``PRIVATE+KEY+<name>+<8 hex key id>+<base64(0x01 || 32-byte seed)>``
 
+Signing and opening work with any key that follows the :class:`NoteSigner` / :class:`NoteVerifier`
+protocols, so other signature types (SM2, :mod:`integrity.sm2`) sign the same notes.
 This module signs and opens notes; what the text means (a checkpoint) is :mod:`integrity.checkpoint`'s
 business, and where keys are kept is :mod:`integrity.keys`'s.
 """
@@ -19,7 +21,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -73,6 +75,35 @@ class BadSignature(VerificationFailed):
     """A signature by a known key does not verify over the note text."""
 
     code = "note_bad_signature"
+
+
+# ---------------------------------------------------------------- key protocols
+class NoteVerifier(Protocol):
+    """A named public key that checks note signatures (signed-note: name + key id pick the key)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def key_id(self) -> bytes: ...
+
+    def verify(self, message: bytes, signature: bytes) -> bool: ...
+
+    def to_key_string(self) -> str: ...
+
+
+class NoteSigner(Protocol):
+    """A named private key that signs note texts."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def key_id(self) -> bytes: ...
+
+    def sign(self, message: bytes) -> bytes: ...
+
+    def verifier(self) -> NoteVerifier: ...
 
 
 # ---------------------------------------------------------------- keys
@@ -244,7 +275,7 @@ def _check_text(text: str, what: str) -> None:
             raise MalformedNote(f"{what}: control character U+{ord(c):04X} at offset {i}")
 
 
-def sign_note(text: str, *signers: Ed25519Signer) -> str:
+def sign_note(text: str, *signers: NoteSigner) -> str:
     """Sign ``text`` with each signer and return the note.
 
     >>> s = Ed25519Signer("example.com/log", bytes(32))
@@ -268,7 +299,7 @@ def sign_note(text: str, *signers: Ed25519Signer) -> str:
     return text + "\n" + "".join(lines)
 
 
-def open_note(note: str, verifiers: Iterable[Ed25519Verifier]) -> OpenedNote:
+def open_note(note: str, verifiers: Iterable[NoteVerifier]) -> OpenedNote:
     """Parse ``note`` and check its signatures against the trusted ``verifiers``.
 
     Signatures by unknown keys are ignored as long as one trusted signature verifies; a bad
@@ -280,7 +311,7 @@ def open_note(note: str, verifiers: Iterable[Ed25519Verifier]) -> OpenedNote:
         BadSignature: a trusted key's signature does not verify.
         UnknownKey: no signature is by a trusted key.
     """
-    known: dict[tuple[str, bytes], Ed25519Verifier] = {}
+    known: dict[tuple[str, bytes], NoteVerifier] = {}
     for v in verifiers:
         if (v.name, v.key_id) in known:
             raise ValueError(f"ambiguous verifier list: key {v.name}+{v.key_id.hex()} given twice")

@@ -9,8 +9,13 @@ Appending reads only the ``popcount(size)`` nodes of the current compact range, 
 give the stored head root, then writes the leaf, the nodes it completes and the new head — O(log n)
 rows, never the whole leaf table. The store never commits or rolls back: the caller (the ingest
 service, the audit runner) owns the transaction, so the catalog rows and the leaf commit together.
-Proof construction and verification, and checking that the nodes match the leaves, are left to
-others (the audit runner recomputes the tree from the leaves).
+Checkpoint policy (:meth:`LedgerStore.sign_checkpoint`): the log never signs two inconsistent
+checkpoints. Before signing it proves, from stored nodes, that the current tree extends the last
+signed one (an RFC 9162 §2.1.4 consistency proof checked with :mod:`integrity.merkle.proofs`) and
+refuses with :class:`InconsistentCheckpoint` otherwise. A note may carry several signatures
+(Ed25519 and, where national cryptography is required, SM2 from :mod:`integrity.sm2`).
+Proof serving and checking that the nodes match the leaves are left to others
+(:mod:`integrity.ledger.proofs`, :mod:`integrity.ledger.verify`).
 """
 
 from __future__ import annotations
@@ -31,11 +36,12 @@ from sqlalchemy.orm import Session
 from archive.catalog.models import Checkpoint as CheckpointRow
 from archive.catalog.models import LedgerHead, LedgerLeaf, LedgerNode
 from integrity.canonical import canonical_json
-from integrity.checkpoint import format_checkpoint
+from integrity.checkpoint import MalformedCheckpoint, format_checkpoint, parse_checkpoint
 from integrity.events import EVENT_TYPES
+from integrity.merkle import proofs as merkle_proofs
 from integrity.merkle.compact import CompactRange, perfect_subtrees
 from integrity.merkle.hashes import SHA256, Hasher
-from integrity.signed_note import Ed25519Signer, sign_note
+from integrity.signed_note import NoteSigner, sign_note
 from standards.errors import BadInput, StorageError, StorageUnavailable, VerificationFailed
 
 HEAD_ID = 1
@@ -52,6 +58,12 @@ class LedgerHeadMismatch(VerificationFailed):
     """The stored nodes do not give the root recorded in ``ledger_head``."""
 
     code = "ledger_head_mismatch"
+
+
+class InconsistentCheckpoint(VerificationFailed):
+    """The current tree does not extend the last signed checkpoint, so the log refuses to sign."""
+
+    code = "ledger_checkpoint_inconsistent"
 
 
 class TreeSizeOutOfRange(BadInput):
@@ -268,25 +280,86 @@ class LedgerStore:
             session.flush()
         return AppendedLeaf(index=size, leaf_hash=lh, size=size + 1, root=root)
 
-    def sign_checkpoint(self, session: Session, signer: Ed25519Signer, origin: str, now: dt.datetime) -> str:
-        """Sign a C2SP checkpoint of the current head, store it (flush, no commit), return the note.
+    def _prove_extends(self, session: Session, last: StoredCheckpoint, size: int, root: bytes) -> None:
+        """Check that the tree ``size``/``root`` extends ``last`` (RFC 9162 §2.1.4) from stored nodes.
 
         Raises:
-            ValueError: ``origin`` cannot be a checkpoint origin line.
+            InconsistentCheckpoint: the stored row differs from its signed note, the tree shrank,
+                or the consistency proof does not verify against both roots.
+            LedgerHeadMismatch: the stored nodes do not give the head root.
+            LedgerNodeMissing: a needed node is not stored.
+        """
+        nodes_root = CompactRange.from_nodes(
+            size, self.read_nodes(session, perfect_subtrees(size)), self.hasher
+        ).root()
+        if not hmac.compare_digest(nodes_root, root):
+            raise LedgerHeadMismatch(
+                f"ledger root at size {size}: head says {root.hex()}, stored nodes give {nodes_root.hex()}"
+            )
+        try:  # the signed body is what auditors hold; the row's columns must say the same
+            body = parse_checkpoint(last.note[: last.note.rfind("\n\n") + 1], hash_size=self.hasher.digest_size)
+        except MalformedCheckpoint as exc:
+            raise InconsistentCheckpoint(f"last checkpoint: its stored note is malformed ({exc.message})") from exc
+        if (body.size, body.root) != (last.size, last.root):
+            raise InconsistentCheckpoint(
+                f"last checkpoint: row says size {last.size} root {last.root.hex()},"
+                f" its signed note says size {body.size} root {body.root.hex()}"
+            )
+        if last.size > size:
+            raise InconsistentCheckpoint(
+                f"tree size: last signed checkpoint has {last.size} leaves, the tree now has {size}"
+            )
+
+        def lookup(coords: Sequence[tuple[int, int]]) -> list[bytes]:
+            return self.read_nodes(session, coords)
+
+        proof = merkle_proofs.consistency_proof(last.size, size, lookup, self.hasher)
+        try:
+            merkle_proofs.verify_consistency(last.size, size, last.root, root, proof, self.hasher)
+        except merkle_proofs.ProofError as exc:
+            raise InconsistentCheckpoint(
+                f"consistency {last.size} -> {size}: the tree does not extend the last signed checkpoint"
+                f" ({exc.message})"
+            ) from exc
+
+    def sign_checkpoint(
+        self,
+        session: Session,
+        signer: NoteSigner | Sequence[NoteSigner],
+        origin: str,
+        now: dt.datetime,
+    ) -> str:
+        """Sign a C2SP checkpoint of the current head, store it (flush, no commit), return the note.
+
+        ``signer`` is one key or several (e.g. Ed25519 then SM2): each adds its signature line to
+        the one note; the row's ``key_id`` is the first signer's. Before signing, the current tree
+        is proved consistent with the last signed checkpoint (the log never signs a fork).
+
+        Raises:
+            ValueError: no signer, or ``origin`` cannot be a checkpoint origin line.
+            InconsistentCheckpoint: the tree does not extend the last signed checkpoint.
+            LedgerHeadMismatch: the stored nodes do not give the head root.
+            LedgerNodeMissing: a node needed for the proof is not stored.
             sqlalchemy.exc.IntegrityError: a constraint failed while flushing (see :meth:`append`).
             StorageError, StorageUnavailable: the database failed otherwise.
         """
+        signers: list[NoteSigner] = list(signer) if isinstance(signer, Sequence) else [signer]
+        if not signers:
+            raise ValueError("sign_checkpoint needs at least one signer")
         with _db_errors("sign checkpoint"):
             head = self._lock_head(session, now)
             size, root = head.size, bytes(head.root_hash)
-            note = sign_note(format_checkpoint(origin, size, root), signer)
+            last = self.latest_checkpoint(session)
+            if last is not None:
+                self._prove_extends(session, last, size, root)
+            note = sign_note(format_checkpoint(origin, size, root), *signers)
             session.add(
                 CheckpointRow(
                     origin=origin,
                     size=size,
                     root_hash=root,
                     note=note,
-                    key_id=signer.key_id.hex(),
+                    key_id=signers[0].key_id.hex(),
                     created_at=now,
                 )
             )
