@@ -303,12 +303,14 @@ def ledger_checkpoint(data_dir: DataDirOption = None, as_json: JsonOption = Fals
         with inst.write_sessions() as session, session.begin():
             head = ledger.head(session)
             latest = ledger.latest_checkpoint(session)
-            if latest is None or latest.size != head.size:
-                note = ledger.sign_checkpoint(
-                    session, inst.signer, settings.ledger_origin, dt.datetime.now(dt.UTC)
-                )
-            else:
-                note = latest.note
+            signed = latest is None or latest.size != head.size
+            if signed:
+                ledger.sign_checkpoint(session, inst.signers, settings.ledger_origin, dt.datetime.now(dt.UTC))
+                latest = ledger.latest_checkpoint(session)
+        assert latest is not None
+        note = latest.note
+        if signed:
+            inst.publisher.after_commit(latest)  # timestamp and witnesses, after commit
     except StorageError as error:
         exit_unavailable(error, as_json)
     finally:

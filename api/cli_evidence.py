@@ -32,7 +32,6 @@ from api.cli_common import (
     open_or_exit,
     settings_for,
 )
-from archive.settings import Settings
 from integrity.evidence import (
     EvidenceBundle,
     ObservedFile,
@@ -48,20 +47,14 @@ from integrity.keys import key_paths
 from integrity.ledger.evidence import gather_evidence
 from integrity.ledger.proofs import ArchiveNotInLedger
 from integrity.ledger.rotation import load_known_verifiers
-from integrity.signed_note import NoteSigner, NoteVerifier
-from integrity.sm2 import load_sm2_signer, parse_verifier_key
+from integrity.ledger.store import LedgerStore
+from integrity.signed_note import NoteVerifier
+from integrity.sm2 import parse_verifier_key
 from integrity.timestamp import parse_roots_pem, verify_token
 from standards.errors import BadInput, EdossierError, StorageError, VerificationFailed
 
 
 # ---------------------------------------------------------------------------- evidence
-def _signers(settings: Settings, first: NoteSigner) -> list[NoteSigner]:
-    signers = [first]
-    if settings.sm2_signing_key_name:
-        signers.append(load_sm2_signer(settings.keys_dir, settings.sm2_signing_key_name))
-    return signers
-
-
 def _write_new(path: Path, text: str, force: bool) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder (never half a bundle)."""
     if path.exists() and not force:
@@ -88,16 +81,21 @@ def evidence(
         fail_usage(f"folder {output.parent} does not exist")
     settings = settings_for(data_dir)
     inst = open_or_exit(settings, as_json)
+    ledger = LedgerStore()
     try:
         with inst.write_sessions.begin() as session:  # commits a checkpoint signed on the way
+            before = ledger.latest_checkpoint(session)
             bundle = gather_evidence(
                 session,
                 inst.store,
                 archive_id,
-                signers=_signers(settings, inst.signer),
+                signers=inst.signers,
                 origin=settings.ledger_origin,
                 now=dt.datetime.now(dt.UTC),
             )
+            after = ledger.latest_checkpoint(session)
+        if after is not None and (before is None or after.id != before.id):
+            inst.publisher.after_commit(after)  # a new checkpoint: timestamp and witnesses
     except ArchiveNotInLedger:
         if as_json:
             ui.emit_json({"found": False, "query": archive_id})

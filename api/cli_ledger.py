@@ -29,27 +29,10 @@ from api.cli_common import (
     open_or_exit,
     settings_for,
 )
-from archive.settings import Settings
+from api.wiring import checkpoint_signers
 from integrity.ledger.rotation import load_known_verifiers, rotate_signing_key
 from integrity.ledger.verify import LedgerReport, check_ledger
-from integrity.signed_note import Ed25519Signer, NoteSigner
-from integrity.sm2 import ensure_sm2_key
 from standards.errors import BadInput, StorageError, VerificationFailed
-
-
-def checkpoint_signers(settings: Settings, signer: Ed25519Signer) -> list[NoteSigner]:
-    """``[signer]``, plus the SM2 key named by ``settings.sm2_signing_key_name`` (created if absent).
-
-    Raises:
-        ValueError: the SM2 key name is invalid or equals the Ed25519 key name (their files would clash).
-        InsecureKeyFile, KeyFileMismatch, MalformedKey, KeyIdMismatch, StorageError: the SM2 key file.
-    """
-    name = settings.sm2_signing_key_name
-    if name is None:
-        return [signer]
-    if name == settings.signing_key_name:
-        raise ValueError(f"sm2_signing_key_name must differ from signing_key_name ({name!r})")
-    return [signer, ensure_sm2_key(settings.keys_dir, name)]
 
 
 def _findings_table(report: LedgerReport) -> Table:

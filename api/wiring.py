@@ -1,4 +1,4 @@
-"""Build the parts of an installation from its settings: database, object store, signing key.
+"""Build the parts of an installation from its settings: database, object store, keys, publication.
 
 This is the one place that turns :class:`archive.settings.Settings` into live objects for the CLI
 (and later the HTTP app). It does I/O (opens the database, creates folders, reads keys).
@@ -6,7 +6,8 @@ This is the one place that turns :class:`archive.settings.Settings` into live ob
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +17,31 @@ from archive.ingest.service import IngestService
 from archive.settings import Settings
 from archive.stores import ObjectStore, open_store
 from integrity.keys import ensure_key, key_paths, load_signer
-from integrity.signed_note import Ed25519Signer
+from integrity.ledger.publication import CheckpointPublisher
+from integrity.ledger.rotation import finish_rotation
+from integrity.signed_note import Ed25519Signer, NoteSigner
+from integrity.sm2 import ensure_sm2_key
+from integrity.timestamp import TsaClient, load_roots
+from integrity.witness import sinks_from_settings
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def checkpoint_signers(settings: Settings, signer: Ed25519Signer) -> list[NoteSigner]:
+    """``[signer]``, plus the SM2 key named by ``settings.sm2_signing_key_name`` (created if absent).
+
+    Raises:
+        ValueError: the SM2 key name is invalid or equals the Ed25519 key name (their files would clash).
+        InsecureKeyFile, KeyFileMismatch, MalformedKey, KeyIdMismatch, StorageError: the SM2 key file.
+    """
+    name = settings.sm2_signing_key_name
+    if name is None:
+        return [signer]
+    if name == settings.signing_key_name:
+        raise ValueError(f"sm2_signing_key_name must differ from signing_key_name ({name!r})")
+    return [signer, ensure_sm2_key(settings.keys_dir, name)]
 
 
 @dataclass
@@ -27,6 +52,8 @@ class Installation:
     write_sessions: sessionmaker[Session]
     store: ObjectStore
     signer: Ed25519Signer
+    publisher: CheckpointPublisher
+    signers: list[NoteSigner] = field(default_factory=list)  # every checkpoint signer, Ed25519 first
 
     def ingest_service(self, actor: str = "cli") -> IngestService:
         return IngestService(
@@ -34,7 +61,8 @@ class Installation:
             sessions=self.sessions,
             write_sessions=self.write_sessions,
             store=self.store,
-            signer=self.signer,
+            signers=self.signers or [self.signer],
+            publisher=self.publisher,
             actor=actor,
         )
 
@@ -43,7 +71,7 @@ class Installation:
 
 
 def initialise(settings: Settings) -> list[str]:
-    """Create the data directory, migrate the database, create the signing key and check the store.
+    """Create the data directory, migrate the database, create the signing keys and check the store.
 
     Idempotent: running it again changes nothing that exists. Returns what was done, for people.
     """
@@ -60,18 +88,47 @@ def initialise(settings: Settings) -> list[str]:
     finally:
         engine.dispose()
     existed = key_paths(settings.keys_dir, settings.signing_key_name)[0].exists()
-    ensure_key(settings.keys_dir, settings.signing_key_name)
-    done.append(
-        f"signing key {settings.signing_key_name} {'present' if existed else 'created'} in {settings.keys_dir}"
-    )
+    signer = ensure_key(settings.keys_dir, settings.signing_key_name)
+    state = "present" if existed else "created"
+    done.append(f"signing key {settings.signing_key_name} {state} in {settings.keys_dir}")
+    if settings.sm2_signing_key_name:
+        checkpoint_signers(settings, signer)
+        done.append(f"SM2 co-signing key {settings.sm2_signing_key_name} ready in {settings.keys_dir}")
     store = open_store(settings, prepare=True)
     store.check_ready()
     done.append(f"object store {store.name} ready")
     return done
 
 
+def make_publisher(settings: Settings, write_sessions: sessionmaker[Session]) -> CheckpointPublisher:
+    """The post-commit timestamping and witness publication the settings ask for.
+
+    Raises:
+        MalformedTimestamp, OSError: ``tsa_roots`` cannot be read.
+        ValueError: a TSA URL without roots, or a malformed URL.
+    """
+    tsa = None
+    roots = []
+    if settings.tsa_url:
+        if settings.tsa_roots is None:
+            raise ValueError(
+                "EDOSSIER_TSA_URL is set but EDOSSIER_TSA_ROOTS (PEM file of trusted TSA roots) is not"
+            )
+        roots = load_roots(settings.tsa_roots)
+        tsa = TsaClient(settings.tsa_url, settings.tsa_timeout_s, roots)
+    return CheckpointPublisher(
+        write_sessions=write_sessions,
+        tsa=tsa,
+        tsa_roots=roots,
+        sinks=sinks_from_settings(settings),
+        clock=utcnow,
+    )
+
+
 def open_installation(settings: Settings) -> Installation:
     """Open an initialised installation (run :func:`initialise` first).
+
+    Finishes a key rotation that a crash interrupted before anything signs.
 
     Raises:
         DatabaseUnavailable / StoreUnavailable: the database or object store cannot be reached.
@@ -80,13 +137,17 @@ def open_installation(settings: Settings) -> Installation:
     engine = db.make_engine(settings.effective_database_url)
     db.check_ready(engine)
     sessions = db.session_factory(engine)
-    store = open_store(settings)
+    write_sessions = db.session_factory(engine, write=True)
+    with sessions() as session:
+        finish_rotation(session, settings.keys_dir, settings.signing_key_name)
     signer = load_signer(settings.keys_dir, settings.signing_key_name)
     return Installation(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        write_sessions=db.session_factory(engine, write=True),
-        store=store,
+        write_sessions=write_sessions,
+        store=open_store(settings),
         signer=signer,
+        publisher=make_publisher(settings, write_sessions),
+        signers=checkpoint_signers(settings, signer),
     )

@@ -43,8 +43,9 @@ from archive.settings import Settings
 from archive.stores import ObjectStore
 from archive.stores.keys import aip_file_key, blob_key, manifest_key
 from integrity import events
+from integrity.ledger.publication import CheckpointPublisher
 from integrity.ledger.store import LedgerStore
-from integrity.signed_note import Ed25519Signer
+from integrity.signed_note import NoteSigner
 from standards.court_package import CATALOG_FILE, DESCRIPTION_FILE, metadata_path
 from standards.errors import BadInput
 from standards.package import StagedFile, StagedPackage
@@ -82,7 +83,8 @@ class IngestService:
         sessions: sessionmaker[Session],
         write_sessions: sessionmaker[Session] | None = None,
         store: ObjectStore,
-        signer: Ed25519Signer,
+        signers: Sequence[NoteSigner],
+        publisher: CheckpointPublisher | None = None,
         clock: Clock = utcnow,
         actor: str = "edossier",
     ) -> None:
@@ -92,7 +94,10 @@ class IngestService:
         # instead of failing when a read transaction would have to become a write transaction.
         self.write_sessions = write_sessions or sessions
         self.store = store
-        self.signer = signer
+        if not signers:
+            raise ValueError("IngestService needs at least one checkpoint signer")
+        self.signers = list(signers)
+        self.publisher = publisher
         self.clock = clock
         self.actor = actor
         self.ledger = LedgerStore()
@@ -310,7 +315,8 @@ class IngestService:
                         problems_json="[]",
                     )
                 )
-                note = self.ledger.sign_checkpoint(session, self.signer, self.settings.ledger_origin, now)
+                note = self.ledger.sign_checkpoint(session, self.signers, self.settings.ledger_origin, now)
+                checkpoint = self.ledger.latest_checkpoint(session)
         except sa_exc.IntegrityError:
             # Another ingest of the same 案号 committed first: answer as if we had come second.
             log.info("concurrent ingest of %s; re-deciding", description.case_number)
@@ -318,6 +324,8 @@ class IngestService:
             if isinstance(decided, IngestOutcome):
                 return self._record_decision(decided, received_at, source, staged)
             raise
+        if self.publisher is not None and checkpoint is not None:
+            self.publisher.after_commit(checkpoint)  # timestamp + witnesses, best effort after commit
         return IngestOutcome(
             status="archived",
             submission_id=submission_id,

@@ -112,6 +112,7 @@ class StoredCheckpoint:
     note: str
     key_id: str
     created_at: dt.datetime
+    id: int | None = None  # the checkpoints row id (timestamps refer to it)
 
 
 @contextmanager
@@ -214,7 +215,7 @@ class LedgerStore:
         if row is None:
             return None
         return StoredCheckpoint(
-            row.origin, row.size, bytes(row.root_hash), row.note, row.key_id, row.created_at
+            row.origin, row.size, bytes(row.root_hash), row.note, row.key_id, row.created_at, row.id
         )
 
     # ------------------------------------------------------------ writes

@@ -170,7 +170,7 @@ def test_crash_between_blob_write_and_commit_leaves_catalog_and_ledger_consisten
         settings=installation.settings,
         sessions=installation.sessions,
         store=installation.store,
-        signer=installation.signer,
+        signers=installation.signers,
     )
     with pytest.raises(SystemExit):
         crashing.ingest(sample_zip)
