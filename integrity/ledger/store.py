@@ -25,9 +25,9 @@ import hmac
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -115,6 +115,23 @@ class StoredCheckpoint:
     id: int | None = None  # the checkpoints row id (timestamps refer to it)
 
 
+# Statements built once, so SQLAlchemy caches their compiled form (an append runs them all).
+# Core statements on the tables (not the ORM entities) run on the session's connection without
+# unit-of-work bookkeeping.
+_NODES = cast(Table, LedgerNode.__table__)
+_READ_NODES = select(_NODES.c.level, _NODES.c.index, _NODES.c.hash).where(
+    tuple_(_NODES.c.level, _NODES.c.index).in_(bindparam("coords", expanding=True))
+)
+_INSERT_LEAF = insert(cast(Table, LedgerLeaf.__table__))
+_INSERT_NODE = insert(_NODES)
+_HEAD = cast(Table, LedgerHead.__table__)
+_UPDATE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID, _HEAD.c.size == bindparam("old_size"))
+    .values(size=bindparam("size"), root_hash=bindparam("root_hash"), updated_at=bindparam("updated_at"))
+)
+
+
 @contextmanager
 def _db_errors(action: str) -> Iterator[None]:
     """Translate SQLAlchemy failures into the storage families (DESIGN: errors at the edge).
@@ -164,9 +181,8 @@ class LedgerStore:
         """
         if not coords:
             return []
-        cond = or_(*(and_(LedgerNode.level == lv, LedgerNode.index == ix) for lv, ix in coords))
         with _db_errors("read nodes"):
-            rows = session.execute(select(LedgerNode.level, LedgerNode.index, LedgerNode.hash).where(cond))
+            rows = session.connection().execute(_READ_NODES, {"coords": [tuple(c) for c in coords]})
             found = {(lv, ix): bytes(h) for lv, ix, h in rows}
         missing = [c for c in coords if c not in found]
         if missing:
@@ -232,7 +248,9 @@ class LedgerStore:
         values = {"id": HEAD_ID, "size": 0, "root_hash": self.hasher.empty_root(), "updated_at": now}
         dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
-            session.execute(pg_insert(LedgerHead).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+            session.execute(
+                pg_insert(LedgerHead).values(**values).on_conflict_do_nothing(index_elements=["id"])
+            )
         elif dialect == "sqlite":
             session.execute(
                 sqlite_insert(LedgerHead).values(**values).on_conflict_do_nothing(index_elements=["id"])
@@ -272,13 +290,22 @@ class LedgerStore:
                     f" stored nodes give {rng.root().hex()}"
                 )
             completed = rng.append(lh)
-            session.add(LedgerLeaf(leaf_index=size, leaf_hash=lh, data=data, kind=str(kind), created_at=now))
-            session.add_all(LedgerNode(level=n.level, index=n.index, hash=n.hash) for n in completed)
             root = rng.root()
-            head.size = size + 1
-            head.root_hash = root
-            head.updated_at = now
-            session.flush()
+            # Core statements (cached, no unit-of-work bookkeeping): an append is 3 small writes.
+            conn = session.connection()
+            conn.execute(
+                _INSERT_LEAF,
+                {"leaf_index": size, "leaf_hash": lh, "data": data, "kind": str(kind), "created_at": now},
+            )
+            session.execute(
+                _INSERT_NODE, [{"level": n.level, "index": n.index, "hash": n.hash} for n in completed]
+            )
+            moved = conn.execute(
+                _UPDATE_HEAD, {"size": size + 1, "root_hash": root, "updated_at": now, "old_size": size}
+            )
+            if moved.rowcount != 1:  # the row is locked, so only a bug can get here
+                raise LedgerHeadMismatch(f"ledger head: expected size {size} while appending, found another")
+            session.expire(head)
         return AppendedLeaf(index=size, leaf_hash=lh, size=size + 1, root=root)
 
     def _prove_extends(self, session: Session, last: StoredCheckpoint, size: int, root: bytes) -> None:
@@ -298,9 +325,13 @@ class LedgerStore:
                 f"ledger root at size {size}: head says {root.hex()}, stored nodes give {nodes_root.hex()}"
             )
         try:  # the signed body is what auditors hold; the row's columns must say the same
-            body = parse_checkpoint(last.note[: last.note.rfind("\n\n") + 1], hash_size=self.hasher.digest_size)
+            body = parse_checkpoint(
+                last.note[: last.note.rfind("\n\n") + 1], hash_size=self.hasher.digest_size
+            )
         except MalformedCheckpoint as exc:
-            raise InconsistentCheckpoint(f"last checkpoint: its stored note is malformed ({exc.message})") from exc
+            raise InconsistentCheckpoint(
+                f"last checkpoint: its stored note is malformed ({exc.message})"
+            ) from exc
         if (body.size, body.root) != (last.size, last.root):
             raise InconsistentCheckpoint(
                 f"last checkpoint: row says size {last.size} root {last.root.hex()},"
