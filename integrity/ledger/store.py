@@ -21,13 +21,14 @@ Proof serving and checking that the nodes match the leaves are left to others
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hmac
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Select, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -119,9 +120,21 @@ class StoredCheckpoint:
 # Core statements on the tables (not the ORM entities) run on the session's connection without
 # unit-of-work bookkeeping.
 _NODES = cast(Table, LedgerNode.__table__)
-_READ_NODES = select(_NODES.c.level, _NODES.c.index, _NODES.c.hash).where(
-    tuple_(_NODES.c.level, _NODES.c.index).in_(bindparam("coords", expanding=True))
-)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_nodes_stmt(count: int) -> Select[Any]:
+    """``level = ? AND index = ?`` OR-ed ``count`` times, built once per count.
+
+    Equality terms on the primary key let SQLite and PostgreSQL answer with ``count`` index
+    lookups; a row-value ``(level, index) IN (VALUES …)`` made SQLite scan the whole table.
+    """
+    terms = (
+        and_(_NODES.c.level == bindparam(f"l{i}"), _NODES.c.index == bindparam(f"i{i}")) for i in range(count)
+    )
+    return select(_NODES.c.level, _NODES.c.index, _NODES.c.hash).where(or_(*terms))
+
+
 _INSERT_LEAF = insert(cast(Table, LedgerLeaf.__table__))
 _INSERT_NODE = insert(_NODES)
 _HEAD = cast(Table, LedgerHead.__table__)
@@ -182,8 +195,11 @@ class LedgerStore:
         if not coords:
             return []
         with _db_errors("read nodes"):
-            rows = session.connection().execute(_READ_NODES, {"coords": [tuple(c) for c in coords]})
-            found = {(lv, ix): bytes(h) for lv, ix, h in rows}
+            params: dict[str, int] = {}
+            for i, (level, index) in enumerate(coords):
+                params[f"l{i}"], params[f"i{i}"] = level, index
+            rows = session.connection().execute(_read_nodes_stmt(len(coords)), params)
+            found = {(int(row[0]), int(row[1])): bytes(row[2]) for row in rows}
         missing = [c for c in coords if c not in found]
         if missing:
             lv, ix = missing[0]
