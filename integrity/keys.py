@@ -56,11 +56,48 @@ def key_paths(directory: Path, name: str) -> tuple[Path, Path]:
 
 
 def _write_new(path: Path, text: str, mode: int) -> None:
-    """Create ``path`` with ``mode`` (never overwriting) and write ``text``."""
+    """Create ``path`` with ``mode`` (never overwriting), write ``text`` and make it durable."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
     os.chmod(path, mode)  # the umask may have narrowed or (for .pub) we want it exactly
+
+
+def write_key_pair(directory: Path, name: str, private: str, public: str) -> tuple[Path, Path]:
+    """Write a new ``.key`` (0600) and ``.pub`` (0644) pair for key ``name`` (any algorithm).
+
+    Raises:
+        FileExistsError: either file already exists (keys are never overwritten).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    key_path, pub_path = key_paths(directory, name)
+    if pub_path.exists():
+        raise FileExistsError(f"public key file {pub_path} already exists")
+    _write_new(key_path, private, PRIVATE_MODE)
+    _write_new(pub_path, public, 0o644)
+    return key_path, pub_path
+
+
+def read_private_key_file(directory: Path, name: str) -> tuple[str, Path]:
+    """The private key string of ``name`` and its path, refusing a file others can read.
+
+    Raises:
+        KeyFileMissingError: there is no ``.key`` file.
+        InsecureKeyFile: (POSIX) the file's mode allows group or other access.
+        StorageError: the file cannot be read.
+    """
+    key_path, _ = key_paths(directory, name)
+    text = _read_key_file(key_path)
+    if os.name == "posix":
+        mode = stat.S_IMODE(key_path.stat().st_mode)
+        if mode & 0o077:
+            raise InsecureKeyFile(
+                f"private key file mode: expected 0600 (no group/other access), found {mode:04o}",
+                path=str(key_path),
+            )
+    return text, key_path
 
 
 def _read_key_file(path: Path) -> str:
@@ -78,13 +115,7 @@ def write_key(directory: Path, signer: Ed25519Signer) -> tuple[Path, Path]:
     Raises:
         FileExistsError: either file already exists (keys are never overwritten).
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    key_path, pub_path = key_paths(directory, signer.name)
-    if pub_path.exists():
-        raise FileExistsError(f"public key file {pub_path} already exists")
-    _write_new(key_path, signer.to_key_string(), PRIVATE_MODE)
-    _write_new(pub_path, signer.verifier().to_key_string(), 0o644)
-    return key_path, pub_path
+    return write_key_pair(directory, signer.name, signer.to_key_string(), signer.verifier().to_key_string())
 
 
 def load_signer(directory: Path, name: str) -> Ed25519Signer:
@@ -97,15 +128,7 @@ def load_signer(directory: Path, name: str) -> Ed25519Signer:
         MalformedKey, UnsupportedKeyAlgorithm, KeyIdMismatch: the key string is invalid.
         StorageError: the file cannot be read.
     """
-    key_path, _ = key_paths(directory, name)
-    text = _read_key_file(key_path)
-    if os.name == "posix":
-        mode = stat.S_IMODE(key_path.stat().st_mode)
-        if mode & 0o077:
-            raise InsecureKeyFile(
-                f"private key file mode: expected 0600 (no group/other access), found {mode:04o}",
-                path=str(key_path),
-            )
+    text, key_path = read_private_key_file(directory, name)
     signer = Ed25519Signer.from_key_string(text)
     if signer.name != name:
         raise KeyFileMismatch(f"key name: expected {name!r}, found {signer.name!r}", path=str(key_path))

@@ -36,16 +36,14 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
 import secrets
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from asn1crypto.algos import DSASignature
 from gmssl.sm2 import CryptSM2
 
-from integrity.keys import InsecureKeyFile, KeyFileMismatch, KeyFileMissingError, key_paths
+from integrity.keys import KeyFileMismatch, key_paths, read_private_key_file, write_key_pair
 from integrity.signed_note import (
     ALG_ED25519,
     Ed25519Verifier,
@@ -55,7 +53,6 @@ from integrity.signed_note import (
     UnsupportedKeyAlgorithm,
     is_valid_name,
 )
-from standards.errors import StorageError
 
 # signed-note §Signature types: 0xff + a longer identifier = DER(OID 1.2.156.10197.1.501, SM2-with-SM3).
 SIG_TYPE_SM2 = bytes.fromhex("ff06082a811ccf55018375")
@@ -275,19 +272,7 @@ def write_sm2_key(directory: Path, signer: Sm2Signer) -> tuple[Path, Path]:
     Raises:
         FileExistsError: either file already exists (keys are never overwritten).
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    key_path, pub_path = key_paths(directory, signer.name)
-    for path, text, mode in (
-        (key_path, signer.to_key_string(), 0o600),
-        (pub_path, signer.verifier().to_key_string(), 0o644),
-    ):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(path, mode)
-    return key_path, pub_path
+    return write_key_pair(directory, signer.name, signer.to_key_string(), signer.verifier().to_key_string())
 
 
 def load_sm2_signer(directory: Path, name: str) -> Sm2Signer:
@@ -300,21 +285,7 @@ def load_sm2_signer(directory: Path, name: str) -> Sm2Signer:
         MalformedKey, UnsupportedKeyAlgorithm, KeyIdMismatch: the key string is invalid.
         StorageError: the file cannot be read.
     """
-    key_path, _ = key_paths(directory, name)
-    try:
-        text = key_path.read_text(encoding="utf-8").strip()
-        mode = stat.S_IMODE(key_path.stat().st_mode)
-    except FileNotFoundError:
-        raise KeyFileMissingError(f"key file {key_path} does not exist", path=str(key_path)) from None
-    except OSError as exc:
-        raise StorageError(
-            f"key file {key_path} cannot be read: {exc.strerror}", path=str(key_path)
-        ) from None
-    if os.name == "posix" and mode & 0o077:
-        raise InsecureKeyFile(
-            f"private key file mode: expected 0600 (no group/other access), found {mode:04o}",
-            path=str(key_path),
-        )
+    text, key_path = read_private_key_file(directory, name)
     signer = Sm2Signer.from_key_string(text)
     if signer.name != name:
         raise KeyFileMismatch(f"key name: expected {name!r}, found {signer.name!r}", path=str(key_path))
