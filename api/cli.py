@@ -23,6 +23,7 @@ from api.cli_common import (
     GLOBAL,
     DataDirOption,
     JsonOption,
+    exit_not_found,
     exit_unavailable,
     fail_usage,
     open_or_exit,
@@ -196,13 +197,7 @@ def show(
         with inst.sessions() as session:
             dossier = queries.find_dossier(session, id_or_case_number)
             if dossier is None:
-                if as_json:
-                    ui.emit_json({"found": False, "query": id_or_case_number})
-                else:
-                    ui.err.print(
-                        f"not found: no dossier with archive id or case number {id_or_case_number!r}"
-                    )
-                raise typer.Exit(EXIT_INVALID)
+                exit_not_found(id_or_case_number, as_json)
             payload = _dossier_json(dossier)
     except StorageError as error:
         exit_unavailable(error, as_json)

@@ -45,6 +45,15 @@ def fail_usage(message: str) -> NoReturn:
     raise typer.Exit(EXIT_USAGE)
 
 
+def exit_not_found(query: str, as_json: bool) -> NoReturn:
+    """No dossier has this archive id or 案号: say so (one JSON object with --json) and exit 1."""
+    if as_json:
+        ui.emit_json({"found": False, "query": query})
+    else:
+        ui.err.print(f"not found: no dossier with archive id or case number {query!r}", markup=False)
+    raise typer.Exit(EXIT_INVALID)
+
+
 def exit_unavailable(error: EdossierError, as_json: bool) -> NoReturn:
     if as_json:
         ui.emit_json({"status": "unavailable", "error": {"code": error.code, "message": error.message}})

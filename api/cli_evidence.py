@@ -27,6 +27,7 @@ from api.cli_common import (
     EXIT_USAGE,
     DataDirOption,
     JsonOption,
+    exit_not_found,
     exit_unavailable,
     fail_usage,
     open_or_exit,
@@ -97,11 +98,7 @@ def evidence(
         if after is not None and (before is None or after.id != before.id):
             inst.publisher.after_commit(after)  # a new checkpoint: timestamp and witnesses
     except ArchiveNotInLedger:
-        if as_json:
-            ui.emit_json({"found": False, "query": archive_id})
-        else:
-            ui.err.print(f"not found: no dossier with archive id or case number {archive_id!r}", markup=False)
-        raise typer.Exit(EXIT_INVALID) from None
+        exit_not_found(archive_id, as_json)
     except StorageError as error:
         exit_unavailable(error, as_json)
     except VerificationFailed as error:  # our own store or ledger does not match what was recorded

@@ -25,6 +25,7 @@ from api.cli_common import (
     EXIT_USAGE,
     DataDirOption,
     JsonOption,
+    exit_not_found,
     exit_unavailable,
     open_or_exit,
     settings_for,
@@ -191,11 +192,7 @@ def inclusion(
         with inst.sessions() as session:
             dossier = queries.find_dossier(session, archive_id)
             if dossier is None:
-                if as_json:
-                    ui.emit_json({"found": False, "query": archive_id})
-                else:
-                    ui.err.print(f"not found: no dossier with archive id or case number {archive_id!r}")
-                raise typer.Exit(EXIT_INVALID)
+                exit_not_found(archive_id, as_json)
             found_id = dossier.archive_id
             got = ledger_proofs.inclusion_proof_for_archive(session, found_id)
     except (VerificationFailed, TreeSizeOutOfRange) as error:  # nodes or leaf damaged / missing
