@@ -129,7 +129,7 @@ class DetectionReport:
         return bool(self.results) and all(r.status != "fail" for r in self.results)
 
     def counts(self) -> dict[str, int]:
-        out = {s: 0 for s in STATUSES}
+        out: dict[str, int] = {s: 0 for s in STATUSES}
         for r in self.results:
             out[r.status] += 1
         return out
