@@ -70,6 +70,16 @@ class Settings(BaseSettings):
     witness_dirs: tuple[Path, ...] = ()
     witness_webhooks: tuple[str, ...] = ()
     witness_s3: S3Settings | None = None
+    # DA/T 70 detection policy
+    clamd_address: str | None = None  # "unix:/run/clamav/clamd.ctl" or "tcp:127.0.0.1:3310"; None: virus scan not_run
+    clamd_timeout_s: float = Field(default=30.0, gt=0)
+    antivirus_max_signature_age_days: int = Field(default=7, ge=0)
+    # GB/T 18894-2016 §8.3 / DA/T 92 Annex B: formats accepted at archiving and kept for the long term
+    allowed_formats: tuple[str, ...] = ("PDF", "OFD", "JPEG", "TIFF", "PNG", "WAV", "MP3", "MP4", "XML")
+    long_term_formats: tuple[str, ...] = ("PDF", "OFD", "JPEG", "TIFF", "PNG", "WAV", "MP3", "MP4", "XML")
+    # YJ-1-9: the receiving archive's codes (empty: the check is not_run)
+    archive_fonds_codes: tuple[str, ...] = ()
+    archive_class_codes: tuple[str, ...] = ()
     ingest_workers: int = Field(default=2, ge=1, le=64)
 
     @field_validator("digest_algorithms")
