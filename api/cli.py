@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from api import cli_output as ui
+from api.cli_bag import validate_bag_command
 from api.cli_common import (
     EXIT_INVALID,
     EXIT_OK,
@@ -36,6 +37,7 @@ from api.wiring import initialise
 from archive.catalog import queries
 from archive.intake import open_package
 from integrity.keys import key_paths
+from standards.bagit import is_bag
 from standards.errors import BadInput, StorageError
 from standards.problems import Problem
 from standards.validation import validate_court_package
@@ -145,6 +147,8 @@ def validate(
 
             problems = [problem_from_error(error)]
         else:
+            if is_bag(staged):  # RFC 8493 BagIt: the third package form
+                raise typer.Exit(validate_bag_command(staged, settings, as_json))
             report = validate_court_package(staged, limits=settings.limits, today=dt.date.today())
             problems = list(report.problems)
             case_number = report.description.case_number if report.description else None
