@@ -33,6 +33,7 @@ from api.cli_common import (
 from api.cli_evidence import evidence, public_key, verify
 from api.cli_ledger import ledger_verify, rotate_key
 from api.cli_proof import proof_app
+from api.cli_report import report
 from api.wiring import initialise
 from archive.catalog import queries
 from archive.intake import open_package
@@ -54,6 +55,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(proof_app, name="proof")
 app.command("evidence")(evidence)
 app.command("verify")(verify)
+app.command("report")(report)
 ledger_app.command("public-key")(public_key)
 ledger_app.command("verify")(ledger_verify)
 ledger_app.command("rotate-key")(rotate_key)

@@ -12,6 +12,7 @@ import datetime as dt
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -230,3 +231,24 @@ class CheckpointTimestamp(Base):
     gen_time: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     serial: Mapped[str] = mapped_column(String(64))  # TSTInfo serialNumber, decimal (up to 160 bits)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class DetectionReportRow(Base):
+    """A stored four-property detection report (DA/T 70-2018 检测报告), one per detection run.
+
+    ``report_json`` is :meth:`integrity.checks.model.DetectionReport.as_dict` as JSON text;
+    :mod:`integrity.reports.store` writes and reads it. ``subject`` repeats the report's subject;
+    ``case_number``, ``archive_id`` and ``submission_id`` are what the report can be found by.
+    """
+
+    __tablename__ = "detection_reports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4 text
+    stage: Mapped[str] = mapped_column(String(2))  # GD | YJ | BC
+    subject: Mapped[str] = mapped_column(String(256))
+    case_number: Mapped[str | None] = mapped_column(String(64))
+    archive_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    submission_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    passed: Mapped[bool] = mapped_column(Boolean)
+    report_json: Mapped[str] = mapped_column(Text)
