@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     # YJ-1-9: the receiving archive's codes (empty: the check is not_run)
     archive_fonds_codes: tuple[str, ...] = ()
     archive_class_codes: tuple[str, ...] = ()
+    # BC-1-16: certificates (PEM bundle or DER) that DA/T 48 EEP signer certificates must chain to
+    eep_trusted_roots: Path | None = None
     ingest_workers: int = Field(default=2, ge=1, le=64)
 
     @field_validator("digest_algorithms")
