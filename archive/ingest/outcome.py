@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from integrity.checks.model import DetectionReport
 from standards.problems import Problem
 
 Status = Literal["archived", "already_archived", "rejected"]
@@ -31,6 +32,8 @@ class IngestOutcome:
     leaf_index: int | None = None
     errors: tuple[Problem, ...] = field(default_factory=tuple)
     receipt: Receipt | None = None
+    detection: DetectionReport | None = None  # the DA/T 70 GD stage report (None: the container was refused)
+    report_id: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The ``edossier ingest --json`` object."""
@@ -43,4 +46,20 @@ class IngestOutcome:
             "leaf_index": self.leaf_index,
             "errors": [p.as_dict() for p in self.errors],
             "checkpoint": self.receipt.checkpoint if self.receipt else None,
+            "report": self._report_json(),
+        }
+
+    def _report_json(self) -> dict[str, Any] | None:
+        if self.detection is None:
+            return None
+        d = self.detection
+        return {
+            "id": self.report_id,
+            "stage": d.stage,
+            "passed": d.passed,
+            "counts": d.counts(),
+            "results": [
+                {"item": r.item, "status": r.status, "summary": r.summary, "reason": r.reason}
+                for r in d.results
+            ],
         }

@@ -17,6 +17,7 @@ unreferenced objects that a retry reuses and reconciliation reports. Staging is 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -27,6 +28,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive.catalog import queries
 from archive.catalog.errors import DatabaseUnavailable
 from archive.catalog.models import Blob, Document, Dossier, Event, Submission
+from archive.ingest.detection import detect_gd, rejection_problems
 from archive.ingest.manifest import Manifest, archive_id_for, build_manifest, inventory_digest
 from archive.ingest.outcome import IngestOutcome, Receipt
 from archive.ingest.rejections import problem_from_error
@@ -43,8 +46,10 @@ from archive.settings import Settings
 from archive.stores import ObjectStore
 from archive.stores.keys import aip_file_key, blob_key, manifest_key
 from integrity import events
+from integrity.checks.model import DetectionReport
 from integrity.ledger.publication import CheckpointPublisher
 from integrity.ledger.store import LedgerStore
+from integrity.reports.store import save_report
 from integrity.signed_note import NoteSigner
 from standards.court_package import CATALOG_FILE, DESCRIPTION_FILE, metadata_path
 from standards.errors import BadInput
@@ -129,24 +134,31 @@ class IngestService:
             )
         flusher = self._flush_in_background(staged)
         try:
-            report = self.validate(staged)
+            validation = self.validate(staged)
             package_digest = inventory_digest(staged.files)
-            case_number = report.description.case_number if report.description else None
-            if report.problems or report.description is None:
+            case_number = validation.description.case_number if validation.description else None
+            decided: Accepted | IngestOutcome | None = None
+            if not validation.problems and validation.description is not None:
+                decided = self.decide(staged, validation, package_digest)
+                if isinstance(decided, IngestOutcome) and decided.status == "already_archived":
+                    return self._record_decision(decided, received_at, source, staged)
+            detection = self.detect(staged, validation, case_number, decided)
+            problems = rejection_problems(
+                validation.problems, detection, decided.errors if isinstance(decided, IngestOutcome) else ()
+            )
+            if not isinstance(decided, Accepted) or problems or not detection.passed:
                 return self._record_rejection(
                     submission_id,
                     received_at,
                     source,
                     staged.source_kind,
                     staged.source_digest,
-                    list(report.problems),
+                    problems,
                     case_number,
+                    detection,
                 )
-            decided = self.decide(staged, report, package_digest)
-            if isinstance(decided, IngestOutcome):
-                return self._record_decision(decided, received_at, source, staged)
             self.write(decided)
-            return self.commit(decided, submission_id, received_at, source)
+            return self.commit(decided, submission_id, received_at, source, detection)
         finally:
             if flusher is not None:
                 flusher.shutdown(wait=True, cancel_futures=True)
@@ -189,6 +201,27 @@ class IngestService:
         )
         return Accepted(staged, report, archive_id, package_digest, manifest)
 
+    def detect(
+        self,
+        staged: StagedPackage,
+        validation: ValidationReport,
+        case_number: str | None,
+        decided: Accepted | IngestOutcome | None,
+    ) -> DetectionReport:
+        """Step 3b: DA/T 70 GD stage (every stage-item); the catalog facts come from a real read."""
+        known: dict[str, Any] = {
+            "actor": self.actor,
+            "transport": "local",  # the CLI reads a path on this machine; the HTTP API will say https
+            "audit_logged": True,  # every submission is recorded; archiving appends a ledger leaf
+        }
+        if case_number is not None:
+            with self._session() as session:
+                existing = queries.find_dossier(session, case_number)
+            known["catalog_readable"] = True
+            known["catalog_detail"] = "dossiers 表按案号查询成功"
+            known["duplicate_archives"] = [existing.archive_id] if existing is not None else []
+        return detect_gd(staged, validation, self.settings, now=self.clock(), known=known)
+
     def write(self, accepted: Accepted) -> None:
         """Step 4: blobs, then the manifest and the original 说明文件/目录文件 beside it.
 
@@ -229,7 +262,12 @@ class IngestService:
         )
 
     def commit(
-        self, accepted: Accepted, submission_id: str, received_at: dt.datetime, source: Path
+        self,
+        accepted: Accepted,
+        submission_id: str,
+        received_at: dt.datetime,
+        source: Path,
+        detection: DetectionReport | None = None,
     ) -> IngestOutcome:
         """Step 5: catalog rows, ledger leaf and checkpoint in one transaction."""
         description = accepted.report.description
@@ -317,6 +355,17 @@ class IngestService:
                 )
                 note = self.ledger.sign_checkpoint(session, self.signers, self.settings.ledger_origin, now)
                 checkpoint = self.ledger.latest_checkpoint(session)
+                report_id = (
+                    save_report(
+                        session,
+                        dataclasses.replace(detection, ledger_position=leaf.index),
+                        case_number=description.case_number,
+                        archive_id=accepted.archive_id,
+                        submission_id=submission_id,
+                    )
+                    if detection is not None
+                    else None
+                )
         except sa_exc.IntegrityError:
             # Another ingest of the same 案号 committed first: answer as if we had come second.
             log.info("concurrent ingest of %s; re-deciding", description.case_number)
@@ -333,6 +382,8 @@ class IngestService:
             case_number=description.case_number,
             manifest_sha256=accepted.manifest.sha256,
             leaf_index=leaf.index,
+            detection=detection,
+            report_id=report_id,
             receipt=Receipt(
                 leaf_index=leaf.index,
                 leaf_hash_hex=leaf.leaf_hash.hex(),
@@ -450,8 +501,9 @@ class IngestService:
         digest: str,
         problems: Sequence[Problem],
         case_number: str | None,
+        detection: DetectionReport | None = None,
     ) -> IngestOutcome:
-        self._add_submission(
+        report_id = self._add_submission(
             Submission(
                 id=submission_id,
                 received_at=received_at,
@@ -462,16 +514,26 @@ class IngestService:
                 case_number=case_number,
                 archive_id=None,
                 problems_json=_problems_json(problems),
-            )
+            ),
+            detection,
         )
         return IngestOutcome(
-            status="rejected", submission_id=submission_id, case_number=case_number, errors=tuple(problems)
+            status="rejected",
+            submission_id=submission_id,
+            case_number=case_number,
+            errors=tuple(problems),
+            detection=detection,
+            report_id=report_id,
         )
 
-    def _add_submission(self, row: Submission) -> None:
+    def _add_submission(self, row: Submission, detection: DetectionReport | None = None) -> str | None:
+        """Record a submission (and its detection report, in the same transaction); the report id."""
         try:
             with self._session(write=True) as session, session.begin():
                 session.add(row)
+                if detection is None:
+                    return None
+                return save_report(session, detection, case_number=row.case_number, submission_id=row.id)
         except sa_exc.OperationalError as error:
             raise DatabaseUnavailable(f"cannot record the submission: {error.orig}") from None
 
