@@ -140,3 +140,33 @@ def test_unreachable_object_store_exits_3(tmp_path: Path, sample_zip: Path) -> N
     result = one_json(stdout)
     assert result["status"] == "unavailable"
     assert "store" in str(result["error"]).lower()
+
+
+def test_ingest_with_clamd_never_archives_files_the_scanner_could_not_fully_scan(
+    tmp_path: Path, sample_zip: Path, clamd: object
+) -> None:
+    """The test clamd streams at most a few MiB: the sample's larger PDFs come back "too large",
+    which DA/T 70 GD-4-2 must treat as a failure, never as clean; the report says which files."""
+    from tests.support.clamd import TestClamd
+
+    assert isinstance(clamd, TestClamd)
+    env = {"EDOSSIER_CLAMD_ADDRESS": clamd.address}
+    data = str(tmp_path / "data")
+    code, stdout, _ = run("ingest", str(sample_zip), "--json", "--data-dir", data, env=env)
+    receipt = one_json(stdout)
+    report = receipt["report"]
+    assert isinstance(report, dict)
+    results = {r["item"]: r for r in report["results"]}
+    assert code == 1 and receipt["status"] == "rejected"
+    assert results["GD-4-1"]["status"] in ("pass", "warn")  # the scanner answered
+    assert results["GD-4-2"]["status"] == "fail"
+    assert {e["code"] for e in receipt["errors"]} == {"virus_scan_incomplete"}  # type: ignore[union-attr]
+    assert results["GD-4-6"]["status"] == "not_applicable" and results["GD-4-5"]["status"] == "manual"
+
+    code, stdout, _ = run("report", str(receipt["submission_id"]), "--format", "json", "--data-dir", data)
+    assert code == 0 and '"GD-4-2"' in stdout
+    pdf = tmp_path / "report.pdf"
+    code, _, _ = run(
+        "report", str(receipt["submission_id"]), "--format", "pdf", "-o", str(pdf), "--data-dir", data
+    )
+    assert code == 0 and pdf.read_bytes().startswith(b"%PDF")

@@ -268,3 +268,48 @@ def test_concurrent_ingests_of_different_dossiers_both_land_in_one_consistent_le
     with installation.sessions() as session:
         leaves = queries_leaves(session)
         assert LedgerStore().root_at(session, 2) == mth(leaves)
+
+
+def test_ingest_runs_every_gd_stage_item_and_stores_the_report(installation: Installation, sample_zip: Path) -> None:
+    from integrity.checks.registry import items_for
+    from integrity.reports.store import load_report
+
+    outcome = installation.ingest_service().ingest(sample_zip)
+
+    assert outcome.status == "archived"
+    assert outcome.detection is not None and outcome.detection.passed
+    assert [r.item for r in outcome.detection.results] == [i.id for i in items_for("GD")]
+    assert not any(r.status == "fail" for r in outcome.detection.results)
+    body = outcome.as_json()["report"]
+    assert body["stage"] == "GD" and len(body["results"]) == 36
+    with installation.sessions() as session:
+        stored = load_report(session, str(outcome.report_id))
+    assert stored is not None
+
+
+def test_gd_stage_failure_rejects_a_package_that_validation_accepts(
+    tmp_path: Path, sample_zip: Path, fresh_database_url: Callable[..., str]
+) -> None:
+    """Format policy is a DA/T 70 x-3-3 item, not a schema rule: scans in JPEG are refused when JPEG is not allowed."""
+    from api.wiring import initialise, open_installation
+    from archive.settings import Settings
+
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=fresh_database_url("sqlite", migrated=False),
+        allowed_formats=("PDF", "OFD", "XML"),
+    )
+    initialise(settings)
+    inst = open_installation(settings)
+    try:
+        outcome = inst.ingest_service().ingest(sample_zip)
+        with inst.sessions() as session:
+            numbers = dict(queries.catalog_stats(session))
+    finally:
+        inst.close()
+
+    assert outcome.status == "rejected"
+    assert "GD-3-3" in {p.item for p in outcome.errors}
+    assert outcome.detection is not None
+    assert {r.item: r.status for r in outcome.detection.results}["GD-3-3"] == "fail"
+    assert numbers["dossiers"] == 0 and numbers["blobs"] == 0
