@@ -31,6 +31,7 @@ from api.cli_common import (
     open_or_exit,
     settings_for,
 )
+from api.cli_eep import looks_like_xml, validate_eep_command
 from api.cli_evidence import evidence, public_key, verify
 from api.cli_ledger import ledger_verify, rotate_key
 from api.cli_proof import proof_app
@@ -137,6 +138,8 @@ def validate(
     settings = settings_for(data_dir)
     problems: list[Problem]
     case_number: str | None = None
+    if looks_like_xml(path):  # a DA/T 48 EEP is one XML file
+        raise typer.Exit(validate_eep_command(path, settings, as_json))
     with tempfile.TemporaryDirectory(prefix="edossier-validate-") as tmp:
         try:
             staged = open_package(
