@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     archive_class_codes: tuple[str, ...] = ()
     # BC-1-16: certificates (PEM bundle or DER) that DA/T 48 EEP signer certificates must chain to
     eep_trusted_roots: Path | None = None
+    # GD/YJ/BC-1-1: certificates (PEM bundle or DER) that embedded PDF signer certificates must chain to
+    pdf_trusted_roots: Path | None = None
     ingest_workers: int = Field(default=2, ge=1, le=64)
 
     @field_validator("digest_algorithms")

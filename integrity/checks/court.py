@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from integrity.checks.model import CheckContext, Evidence, ItemResult
+from integrity.checks.pdf_signature_facts import apply_pdf_signatures
 from integrity.checks.registry import get_item
 from standards.court_package import CatalogEntry
 from standards.problems import Problem
@@ -168,8 +169,8 @@ def _digest_scope(ctx: CheckContext) -> Callable[[ValidationReport], str]:
 
 
 def check_fixity(ctx: CheckContext) -> ItemResult:
-    """1-1 固化信息有效性: file digests vs 目录文件 and 元数据 (EEP signatures are 1-16)."""
-    return _answer(
+    """1-1 固化信息有效性: digests vs 目录文件 and 元数据, and embedded PDF signatures (EEP signatures: 1-16)."""
+    result = _answer(
         ctx,
         "1-1",
         needs="entries metadata" if ctx.package is not None else "entries",
@@ -178,6 +179,8 @@ def check_fixity(ctx: CheckContext) -> ItemResult:
         passed=lambda r: f"{_content_count(r)} 个文件 × 2 种算法的摘要全部一致",
         extra=_metadata_digest_problems,
     )
+    # DA/T 70 x-1-1: electronic signatures are fixity information too — verify those embedded in PDFs
+    return apply_pdf_signatures(ctx, result, _name(ctx, "1-1"))
 
 
 def check_field_length(ctx: CheckContext) -> ItemResult:

@@ -34,6 +34,7 @@ GATHERERS: tuple[str, ...] = (
     "integrity.checks.antivirus:gather_antivirus_facts",
     "integrity.checks.eep:gather_eep_facts",
     "integrity.checks.environment:gather_environment_facts",
+    "integrity.checks.pdf_signature_facts:gather_pdf_signature_facts",
 )
 DEFAULT_MIN_READ_MB_PER_S = 20.0  # DA/T 70 GD-4-4: the "normal" read speed we compare with
 
