@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -174,15 +175,24 @@ def validate(
 @app.command()
 def ingest(
     path: Annotated[Path, typer.Argument(exists=True, help="Package: a ZIP file or a folder.")],
+    sha256: Annotated[
+        str | None,
+        typer.Option(
+            "--sha256",
+            help="The package digest the sender computed (ZIP bytes, or a folder's inventory): DA/T 70 GD-1-14.",
+        ),
+    ] = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Validate and archive a closed dossier; print the receipt or the precise rejection."""
+    if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256.strip()):
+        fail_usage(f"--sha256: expected 64 hex digits, found {sha256[:80]!r}")
     settings = settings_for(data_dir)
     inst = open_or_exit(settings, as_json)
     try:
         with ui.err.status("归档中 archiving…"):
-            outcome = inst.ingest_service(actor="cli").ingest(path)
+            outcome = inst.ingest_service(actor="cli").ingest(path, declared_sha256=sha256)
     except StorageError as error:
         exit_unavailable(error, as_json)
     finally:

@@ -108,20 +108,24 @@ class IngestService:
         self.ledger = LedgerStore()
 
     # ------------------------------------------------------------------ orchestrator
-    def ingest(self, source: Path) -> IngestOutcome:
+    def ingest(self, source: Path, *, declared_sha256: str | None = None) -> IngestOutcome:
         """Archive the package at ``source`` (ZIP file or folder) or say precisely why not.
+
+        ``declared_sha256`` is the package digest the sender computed before sending (DA/T 70
+        GD-1-14): of the ZIP file's bytes, or of a folder's sorted ``path\tsize\tsha256`` lines.
+        Without it GD-1-14 is not_run; with a different digest the package is rejected.
 
         Raises:
             StorageUnavailable: the object store or the database cannot be reached (nothing is
                 recorded as archived; retry later).
         """
         try:
-            return self._ingest(source)
+            return self._ingest(source, declared_sha256)
         except (sa_exc.OperationalError, sa_exc.InterfaceError) as error:
             log.warning("database unavailable during ingest of %s: %s", source, error)
             raise DatabaseUnavailable(f"database unavailable during ingest: {error.orig}") from None
 
-    def _ingest(self, source: Path) -> IngestOutcome:
+    def _ingest(self, source: Path, declared_sha256: str | None = None) -> IngestOutcome:
         submission_id = str(uuid.uuid4())
         received_at = self.clock()
         try:
@@ -142,7 +146,7 @@ class IngestService:
                 decided = self.decide(staged, validation, package_digest)
                 if isinstance(decided, IngestOutcome) and decided.status == "already_archived":
                     return self._record_decision(decided, received_at, source, staged)
-            detection = self.detect(staged, validation, case_number, decided)
+            detection = self.detect(staged, validation, case_number, decided, declared_sha256)
             problems = rejection_problems(
                 validation.problems, detection, decided.errors if isinstance(decided, IngestOutcome) else ()
             )
@@ -207,6 +211,7 @@ class IngestService:
         validation: ValidationReport,
         case_number: str | None,
         decided: Accepted | IngestOutcome | None,
+        declared_sha256: str | None = None,
     ) -> DetectionReport:
         """Step 3b: DA/T 70 GD stage (every stage-item); the catalog facts come from a real read."""
         known: dict[str, Any] = {
@@ -214,6 +219,9 @@ class IngestService:
             "transport": "local",  # the CLI reads a path on this machine; the HTTP API will say https
             "audit_logged": True,  # every submission is recorded; archiving appends a ledger leaf
         }
+        if declared_sha256:  # GD-1-14: the sender's digest before sending vs ours on receipt
+            known["package_digest_before"] = declared_sha256.strip().lower()
+            known["package_digest_after"] = staged.source_digest
         if case_number is not None:
             with self._session() as session:
                 existing = queries.find_dossier(session, case_number)

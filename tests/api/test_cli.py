@@ -170,3 +170,25 @@ def test_ingest_with_clamd_never_archives_files_the_scanner_could_not_fully_scan
         "report", str(receipt["submission_id"]), "--format", "pdf", "-o", str(pdf), "--data-dir", data
     )
     assert code == 0 and pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_sender_package_digest_is_compared_on_receipt(tmp_path: Path, sample_zip: Path) -> None:
+    """DA/T 70 GD-1-14 信息包一致性: the digest the sender computed before sending vs ours on receipt."""
+    import hashlib
+
+    good = hashlib.sha256(sample_zip.read_bytes()).hexdigest()
+    code, stdout, _ = run(
+        "ingest", str(sample_zip), "--json", "--sha256", "0" * 64, "--data-dir", str(tmp_path / "a")
+    )
+    refused = one_json(stdout)
+    assert code == 1 and {e["item"] for e in refused["errors"]} == {"GD-1-14"}  # type: ignore[union-attr]
+
+    code, stdout, _ = run(
+        "ingest", str(sample_zip), "--json", "--sha256", good, "--data-dir", str(tmp_path / "b")
+    )
+    accepted = one_json(stdout)
+    assert code == 0
+    items = {r["item"]: r["status"] for r in accepted["report"]["results"]}  # type: ignore[index]
+    assert items["GD-1-14"] == "pass"
+
+    assert run("ingest", str(sample_zip), "--sha256", "not-hex", "--data-dir", str(tmp_path / "c"))[0] == 2
