@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from integrity.alerts.settings import AlertSettings
 from standards.limits import Limits
 
 DEFAULT_DATA_DIR = Path("./edossier-data")
@@ -84,6 +85,8 @@ class Settings(BaseSettings):
     eep_trusted_roots: Path | None = None
     # GD/YJ/BC-1-1: certificates (PEM bundle or DER) that embedded PDF signer certificates must chain to
     pdf_trusted_roots: Path | None = None
+    # Alerts: channels (log, webhooks, SMTP), deduplication window, daily summary threshold
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     ingest_workers: int = Field(default=2, ge=1, le=64)
 
     @field_validator("digest_algorithms")
