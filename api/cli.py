@@ -19,6 +19,7 @@ import typer
 
 from api import cli_output as ui
 from api.cli_bag import validate_bag_command
+from api.cli_cases import cases_app
 from api.cli_checks import checks_app
 from api.cli_common import (
     EXIT_INVALID,
@@ -57,6 +58,7 @@ ledger_app = typer.Typer(help="The signed ledger (RFC 9162 Merkle log).", no_arg
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(proof_app, name="proof")
 app.add_typer(checks_app, name="checks")
+app.add_typer(cases_app, name="cases")
 app.command("evidence")(evidence)
 app.command("verify")(verify)
 app.command("report")(report)

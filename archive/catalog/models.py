@@ -252,3 +252,27 @@ class DetectionReportRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     passed: Mapped[bool] = mapped_column(Boolean)
     report_json: Mapped[str] = mapped_column(Text)
+
+
+class ClosedCase(Base):
+    """A closed case reported by the case management system (案件台账), tracked until it is archived.
+
+    ``archive_id`` / ``archived_at`` are copied from the :class:`Dossier` with the same 案号 once one
+    exists (no foreign key: a case is reported before, and independently of, its dossier). Overdue
+    archiving (结案后逾期未归档) is decided by :func:`archive.cases.is_overdue`; rows are written by
+    :func:`archive.cases.import_cases` and linked by :func:`archive.cases.refresh_archived`.
+    """
+
+    __tablename__ = "closed_cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_number: Mapped[str] = mapped_column(String(64), unique=True)
+    court_name: Mapped[str | None] = mapped_column(String(128))
+    department: Mapped[str] = mapped_column(String(128), index=True)  # 承办部门
+    judge: Mapped[str] = mapped_column(String(64))  # 承办人
+    closing_date: Mapped[dt.date] = mapped_column(Date, index=True)  # 结案日期
+    source: Mapped[str] = mapped_column(String(256))  # import file name, or "api"
+    reported_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())  # first reported
+    archive_id: Mapped[str | None] = mapped_column(String(64))
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
