@@ -38,6 +38,7 @@ from api.cli_evidence import evidence, public_key, verify
 from api.cli_ledger import ledger_verify, rotate_key
 from api.cli_proof import proof_app
 from api.cli_report import report
+from api.cli_storage import storage_app
 from api.wiring import initialise
 from archive.catalog import queries
 from archive.intake import open_package
@@ -59,6 +60,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(proof_app, name="proof")
 app.add_typer(checks_app, name="checks")
 app.add_typer(cases_app, name="cases")
+app.add_typer(storage_app, name="storage")
 app.command("evidence")(evidence)
 app.command("verify")(verify)
 app.command("report")(report)
