@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from api import cli_output as ui
+from api.cli_audit import audit_app
 from api.cli_bag import validate_bag_command
 from api.cli_cases import cases_app
 from api.cli_checks import checks_app
@@ -61,6 +62,7 @@ app.add_typer(proof_app, name="proof")
 app.add_typer(checks_app, name="checks")
 app.add_typer(cases_app, name="cases")
 app.add_typer(storage_app, name="storage")
+app.add_typer(audit_app, name="audit")
 app.command("evidence")(evidence)
 app.command("verify")(verify)
 app.command("report")(report)

@@ -276,3 +276,47 @@ class ClosedCase(Base):
     archive_id: Mapped[str | None] = mapped_column(String(64))
     archived_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class AuditRun(Base):
+    """One run of the integrity audit (issue 5): what was checked, the verdict and its ledger leaf.
+
+    ``counts_json`` holds the totals by outcome and check; ``results_sha256`` is the SHA-256 of the
+    canonical JSON of every :class:`AuditResult` of the run (named in the ``audit.completed`` leaf at
+    ``leaf_index``). Written only by :func:`integrity.audit.runner.run_audit`.
+    """
+
+    __tablename__ = "audit_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4 text
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    scope: Mapped[str] = mapped_column(String(16))  # fixity | full | sample | reconcile
+    status: Mapped[str] = mapped_column(String(16), index=True)  # running | passed | failed | unreachable
+    counts_json: Mapped[str] = mapped_column(Text, default="{}")
+    results_sha256: Mapped[str | None] = mapped_column(String(64))
+    leaf_index: Mapped[int | None] = mapped_column(BigInteger)
+    tool_version: Mapped[str] = mapped_column(String(32))
+
+
+class AuditResult(Base):
+    """The outcome of one check of one object in one audit run, with its evidence.
+
+    ``(run_id, object_key, check)`` is unique, so a resumed run never records a result twice.
+    ``check`` is ``fixity``, ``reconcile``, ``ledger`` or a DA/T 70 BC item id; ``outcome`` is
+    ``ok``, ``incident`` (evidence of loss or tampering) or ``unreachable`` (an outage, not tampering).
+    """
+
+    __tablename__ = "audit_results"
+    __table_args__ = (
+        UniqueConstraint("run_id", "object_key", "check", name="uq_audit_results_run_key_check"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("audit_runs.id"), index=True)
+    object_key: Mapped[str] = mapped_column(String(1024), index=True)
+    archive_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    check: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | incident | unreachable
+    evidence_json: Mapped[str] = mapped_column(Text, default="{}")
+    checked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,208 @@
+"""``edossier audit …``: run an integrity audit, show a run's results, report coverage.
+
+``audit run`` exits 0 when every check passed, 1 when any incident was found (each object named
+with its evidence), 3 when the store or database could not be reached and no incident was found.
+``audit show RUN_ID`` prints a run's recorded results (the evidence alerts link to).
+``audit coverage`` lists, per object, when it was last verified and which are overdue.
+The work is done by :mod:`integrity.audit.runner` and :mod:`integrity.audit.coverage`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from api import cli_output as ui
+from api.cli_common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    DataDirOption,
+    JsonOption,
+    exit_unavailable,
+    fail_usage,
+    open_or_exit,
+    settings_for,
+)
+from archive.catalog.errors import DatabaseUnavailable
+from archive.catalog.models import AuditResult, AuditRun
+from integrity.audit.coverage import DEFAULT_MAX_AGE, read_coverage
+from integrity.audit.runner import SCOPES, AuditSummary, CheckResult, result_from_row, run_audit
+from standards.errors import BadInput, StorageError
+
+audit_app = typer.Typer(
+    help="Integrity audits: fixity, ledger binding, reconciliation.", no_args_is_help=True
+)
+
+EXIT_FOR_STATUS = {"passed": EXIT_OK, "failed": EXIT_INVALID, "unreachable": EXIT_UNAVAILABLE}
+
+
+def _evidence_text(result: CheckResult) -> str:
+    ev = result.evidence
+    if result.check == "fixity":
+        parts = [f"{ev.get('fixity')}"]
+        for algorithm in ("sha256", "sm3"):
+            if f"expected_{algorithm}" in ev:
+                parts.append(
+                    f"{algorithm} expected {ev[f'expected_{algorithm}']} found {ev.get(f'found_{algorithm}')}"
+                )
+        if ev.get("expected_size") is not None or ev.get("found_size") is not None:
+            parts.append(f"size expected {ev.get('expected_size')} found {ev.get('found_size')}")
+        if "error" in ev:
+            parts.append(str(ev["error"]))
+        return "; ".join(parts)
+    return json.dumps(ev, ensure_ascii=False, sort_keys=True)[:1000]
+
+
+def _results_table(results: list[CheckResult], title: str) -> Table:
+    table = Table(title=title, show_lines=False)
+    for column in ("检查 check", "对象 object", "结果 outcome", "证据 evidence"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        table.add_row(r.check, r.key, r.outcome, _evidence_text(r))
+    return table
+
+
+def _print_summary(summary: AuditSummary) -> None:
+    word = {
+        "passed": "[green]审计通过[/]",
+        "failed": "[bold red]审计发现完整性事件[/]",
+        "unreachable": "[yellow]审计未完成（存储不可达）[/]",
+    }
+    ui.out.print(f"{word[summary.status]} audit {summary.status}: run {summary.run_id}")
+    c = summary.counts
+    ui.out.print(
+        f"  checked {c.get('checked', 0)}, ok {c.get('ok', 0)}, incident {c.get('incident', 0)},"
+        f" unreachable {c.get('unreachable', 0)}"
+    )
+    ui.out.print(f"  results sha256 : {summary.results_sha256}", markup=False)
+    if summary.leaf_index is not None:
+        ui.out.print(f"  audit.completed leaf : {summary.leaf_index}", markup=False)
+    if summary.ledger_error:
+        ui.out.print(f"  ledger refused audit.completed: {summary.ledger_error}", markup=False)
+    if summary.incidents:
+        ui.out.print("完整性事件 incidents:")
+        for r in summary.incidents:  # one line each: object and evidence stay greppable
+            ui.out.print(f"  INCIDENT {r.check} {r.key}: {_evidence_text(r)}", markup=False)
+    if summary.unreachable:
+        ui.out.print(_results_table(summary.unreachable[:20], "不可达 unreachable (not tampering)"))
+
+
+@audit_app.command("run")
+def audit_run(
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+    scope: Annotated[str, typer.Option(help=f"What to audit: {', '.join(SCOPES)}.")] = "fixity",
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Threads hashing objects in parallel.")] = 1,
+    resume: Annotated[str | None, typer.Option(help="Continue an interrupted run (its id).")] = None,
+) -> None:
+    """Re-hash every stored object, check the ledger binding and reconcile catalog and store."""
+    settings = settings_for(data_dir)
+    if scope not in SCOPES:
+        fail_usage(f"--scope: expected one of {', '.join(SCOPES)}, found {scope!r}")
+    inst = open_or_exit(settings, as_json)
+    try:
+        summary = run_audit(inst, scope, dt.datetime.now(dt.UTC), workers, resume=resume)
+    except StorageError as error:
+        exit_unavailable(error, as_json)
+    except BadInput as error:
+        fail_usage(error.message)
+    finally:
+        inst.close()
+    if as_json:
+        ui.emit_json(summary.as_dict())
+    else:
+        _print_summary(summary)
+    raise typer.Exit(EXIT_FOR_STATUS[summary.status])
+
+
+@audit_app.command("show")
+def audit_show(
+    run_id: Annotated[str, typer.Argument(help="The audit run id.")],
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one audit run and its recorded results (the evidence alerts link to)."""
+    settings = settings_for(data_dir)
+    inst = open_or_exit(settings, as_json)
+    try:
+        with inst.sessions() as session:
+            run = session.get(AuditRun, run_id)
+            rows = session.scalars(
+                select(AuditResult).where(AuditResult.run_id == run_id).order_by(AuditResult.id)
+            ).all()
+    except SQLAlchemyError as exc:
+        exit_unavailable(DatabaseUnavailable(f"audit show: {type(exc).__name__}"), as_json)
+    finally:
+        inst.close()
+    if run is None:
+        if as_json:
+            ui.emit_json({"found": False, "run_id": run_id})
+        else:
+            ui.err.print(f"not found: no audit run {run_id!r}", markup=False)
+        raise typer.Exit(EXIT_INVALID)
+    results = [result_from_row(r) for r in rows]
+    if as_json:
+        ui.emit_json(
+            {
+                "found": True,
+                "run_id": run.id,
+                "scope": run.scope,
+                "status": run.status,
+                "started_at": run.started_at.isoformat(),
+                "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                "counts": json.loads(run.counts_json),
+                "results_sha256": run.results_sha256,
+                "leaf_index": run.leaf_index,
+                "results": [r.as_dict() for r in results],
+            }
+        )
+        return
+    ui.out.print(f"audit run {run.id}: {run.scope}, {run.status}, leaf {run.leaf_index}", markup=False)
+    ui.out.print(_results_table(results, "审计结果 results"))
+
+
+@audit_app.command("coverage")
+def audit_coverage(
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+    max_age_days: Annotated[
+        int, typer.Option(min=1, help="Overdue when not verified for this many days.")
+    ] = DEFAULT_MAX_AGE.days,
+) -> None:
+    """Per object: when it was last verified, and which are overdue (never, or too long ago)."""
+    settings = settings_for(data_dir)
+    inst = open_or_exit(settings, as_json)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        with inst.sessions() as session:
+            items = read_coverage(session, now, dt.timedelta(days=max_age_days))
+    except SQLAlchemyError as exc:
+        exit_unavailable(DatabaseUnavailable(f"audit coverage: {type(exc).__name__}"), as_json)
+    finally:
+        inst.close()
+    overdue = [c for c in items if c.overdue]
+    if as_json:
+        ui.emit_json(
+            {
+                "objects": len(items),
+                "overdue": len(overdue),
+                "max_age_days": max_age_days,
+                "items": [c.as_dict() for c in items],
+            }
+        )
+        return
+    table = Table(title=f"审计覆盖 coverage（{len(overdue)}/{len(items)} 逾期 overdue）")
+    for column in ("对象 object", "最近核验 last verified", "逾期 overdue"):
+        table.add_column(column, overflow="fold")
+    for c in items:
+        table.add_row(
+            c.key, c.last_verified.isoformat() if c.last_verified else "从未 never", "是" if c.overdue else ""
+        )
+    ui.out.print(table)

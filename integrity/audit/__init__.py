@@ -1,0 +1,1 @@
+"""Periodic integrity audits: policy, fixity, ledger checks and the audit runner."""
