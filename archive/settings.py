@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integrity.alerts.settings import AlertSettings
+from integrity.audit.policy import AuditPolicy
 from standards.limits import Limits
 
 DEFAULT_DATA_DIR = Path("./edossier-data")
@@ -87,6 +88,8 @@ class Settings(BaseSettings):
     pdf_trusted_roots: Path | None = None
     # Alerts: channels (log, webhooks, SMTP), deduplication window, daily summary threshold
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    # Periodic audits (DA/T 70 §4.3.1, DA/T 92): fixity yearly, full check every 2 years, 5 % quarterly sample
+    audit: AuditPolicy = Field(default_factory=AuditPolicy)
     ingest_workers: int = Field(default=2, ge=1, le=64)
 
     @field_validator("digest_algorithms")
