@@ -13,6 +13,7 @@ import typer
 
 from api import cli_output as ui
 from api.wiring import Installation, initialise, open_installation
+from archive.catalog import db
 from archive.settings import Settings, load_settings
 from integrity.keys import key_paths
 from standards.errors import EdossierError, StorageError
@@ -64,6 +65,10 @@ def exit_unavailable(error: EdossierError, as_json: bool) -> NoReturn:
 def open_or_exit(settings: Settings, as_json: bool) -> Installation:
     try:
         if not key_paths(settings.keys_dir, settings.signing_key_name)[0].exists():
+            initialise(settings)
+        elif settings.database_url is None and not db.schema_is_current(settings.effective_database_url):
+            # the embedded SQLite default belongs to this data directory: bring it up to date;
+            # a shared database (PostgreSQL) is migrated deliberately with `edossier init`
             initialise(settings)
         return open_installation(settings)
     except StorageError as error:

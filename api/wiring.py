@@ -132,10 +132,12 @@ def open_installation(settings: Settings) -> Installation:
 
     Raises:
         DatabaseUnavailable / StoreUnavailable: the database or object store cannot be reached.
+        DatabaseNotMigrated: the database is not at the schema this code needs (run ``edossier init``).
         KeyFileMissingError (integrity.keys): no signing key in the data directory.
     """
     engine = db.make_engine(settings.effective_database_url)
     db.check_ready(engine)
+    db.verify_schema_current(engine)  # an older schema is migrated by `edossier init`, never silently
     sessions = db.session_factory(engine)
     write_sessions = db.session_factory(engine, write=True)
     with sessions() as session:

@@ -222,6 +222,15 @@ def current_revision(target: str | URL | Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def schema_is_current(target: str | URL | Engine) -> bool:
+    """Whether the database is at the head revision (False when never migrated).
+
+    Raises:
+        DatabaseUnavailable: the database cannot be reached.
+    """
+    return current_revision(target) == head_revision()
+
+
 def verify_schema_current(engine: Engine) -> None:
     """Check that the database is migrated to the head revision this code was written for.
 

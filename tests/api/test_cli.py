@@ -192,3 +192,25 @@ def test_sender_package_digest_is_compared_on_receipt(tmp_path: Path, sample_zip
     assert items["GD-1-14"] == "pass"
 
     assert run("ingest", str(sample_zip), "--sha256", "not-hex", "--data-dir", str(tmp_path / "c"))[0] == 2
+
+
+def test_an_older_embedded_database_is_migrated_on_next_use_and_a_shared_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Regression: a data directory made before migration 0005 failed `audit run` with "no such table"."""
+    from archive.catalog import db
+
+    data = tmp_path / "data"
+    assert run("init", "--json", "--data-dir", str(data))[0] == 0
+    url = f"sqlite:///{(data / 'catalog.sqlite3').resolve()}"
+    db._run(url, "downgrade", "0004")  # as if made by the previous release
+    assert db.current_revision(url) == "0004"
+
+    code, stdout, _ = run("stats", "--json", "--data-dir", str(data))
+    assert code == 0 and db.current_revision(url) == db.head_revision()
+
+    # a database named explicitly (shared, e.g. PostgreSQL) is never migrated behind the operator's back
+    db._run(url, "downgrade", "0004")
+    code, stdout, _ = run("stats", "--json", "--data-dir", str(data), env={"EDOSSIER_DATABASE_URL": url})
+    assert code == 3 and one_json(stdout)["error"]["code"] == "database_not_migrated"  # type: ignore[index]
+    assert db.current_revision(url) == "0004"
