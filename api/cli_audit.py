@@ -2,6 +2,7 @@
 
 ``audit run`` exits 0 when every check passed, 1 when any incident was found (each object named
 with its evidence), 3 when the store or database could not be reached and no incident was found.
+``audit run --scope full [--dossier ID]`` adds the DA/T 70 BC (长期保存) stage per dossier.
 ``audit show RUN_ID`` prints a run's recorded results (the evidence alerts link to).
 ``audit coverage`` lists, per object, when it was last verified and which are overdue.
 The work is done by :mod:`integrity.audit.runner` and :mod:`integrity.audit.coverage`.
@@ -37,7 +38,7 @@ from integrity.audit.runner import SCOPES, AuditSummary, CheckResult, result_fro
 from standards.errors import BadInput, StorageError
 
 audit_app = typer.Typer(
-    help="Integrity audits: fixity, ledger binding, reconciliation.", no_args_is_help=True
+    help="Integrity audits: fixity, ledger binding, reconciliation, DA/T 70 BC stage.", no_args_is_help=True
 )
 
 EXIT_FOR_STATUS = {"passed": EXIT_OK, "failed": EXIT_INVALID, "unreachable": EXIT_UNAVAILABLE}
@@ -57,6 +58,9 @@ def _evidence_text(result: CheckResult) -> str:
         if "error" in ev:
             parts.append(str(ev["error"]))
         return "; ".join(parts)
+    if result.check.startswith("BC-"):  # a DA/T 70 BC item (scope full): its status and summary first
+        detail = json.dumps(ev.get("problems", []), ensure_ascii=False)[:800]
+        return f"{ev.get('status')}: {ev.get('summary')} {detail}"
     return json.dumps(ev, ensure_ascii=False, sort_keys=True)[:1000]
 
 
@@ -101,14 +105,31 @@ def audit_run(
     scope: Annotated[str, typer.Option(help=f"What to audit: {', '.join(SCOPES)}.")] = "fixity",
     workers: Annotated[int, typer.Option(min=1, max=64, help="Threads hashing objects in parallel.")] = 1,
     resume: Annotated[str | None, typer.Option(help="Continue an interrupted run (its id).")] = None,
+    dossier: Annotated[
+        str | None,
+        typer.Option(help="With --scope full: run the DA/T 70 BC stage for this archive id only."),
+    ] = None,
 ) -> None:
-    """Re-hash every stored object, check the ledger binding and reconcile catalog and store."""
+    """Re-hash every stored object, check the ledger binding and reconcile catalog and store.
+
+    ``--scope full`` also re-assembles each dossier's AIP from the store and runs the DA/T 70
+    长期保存 (BC) stage on it, storing a detection report per dossier.
+    """
     settings = settings_for(data_dir)
     if scope not in SCOPES:
         fail_usage(f"--scope: expected one of {', '.join(SCOPES)}, found {scope!r}")
+    if dossier is not None and scope != "full":
+        fail_usage(f"--dossier: only --scope full audits one dossier, found --scope {scope}")
     inst = open_or_exit(settings, as_json)
     try:
-        summary = run_audit(inst, scope, dt.datetime.now(dt.UTC), workers, resume=resume)
+        summary = run_audit(
+            inst,
+            scope,
+            dt.datetime.now(dt.UTC),
+            workers,
+            resume=resume,
+            dossiers=[dossier] if dossier is not None else None,
+        )
     except StorageError as error:
         exit_unavailable(error, as_json)
     except BadInput as error:

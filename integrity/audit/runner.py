@@ -11,9 +11,16 @@
 3. records one :class:`AuditResult` per object and check, committing every ``batch_size`` results so
    a killed run keeps what it did; a resumed run skips what is recorded (and the unique constraint
    ``(run_id, object_key, check)`` makes a duplicate impossible);
-4. appends ``audit.completed`` (scope, counts, SHA-256 of the canonical JSON of all results) and signs
+4. with scope ``full``, per dossier (or the chosen ones) the DA/T 70 BC stage (长期保存, 32 items):
+   re-assembles the AIP from the store into a scratch folder under ``settings.staging_dir``
+   (:mod:`integrity.audit.assemble`, hashing while streaming), validates it, gathers the facts and
+   runs :func:`integrity.checks.engine.run_stage`; stores the DetectionReport
+   (:func:`integrity.reports.store.save_report`) and records one result per item (see
+   :func:`from_bc_item`: ``fail`` is an incident, every other status is ``ok`` with the status in
+   the evidence) plus one ``assemble`` result per dossier; the scratch folder is always removed;
+5. appends ``audit.completed`` (scope, counts, SHA-256 of the canonical JSON of all results) and signs
    a checkpoint in the same transaction, then publishes it after commit;
-5. raises alerts for incidents and outages (best effort: alerting never fails an audit).
+6. raises alerts for incidents and outages (best effort: alerting never fails an audit).
 
 Classify, don't cry wolf: a store that cannot be reached makes the run ``unreachable`` and records
 no incident for the objects it could not read; the run stops reading once the store is down.
@@ -25,10 +32,13 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sqlalchemy import select
@@ -42,6 +52,7 @@ from archive.stores.base import ObjectStore
 from archive.stores.errors import StoreError, StoreUnavailable
 from integrity.alerts.factory import dispatcher_from_settings
 from integrity.alerts.model import Alert, AlertKind
+from integrity.audit.assemble import Assembly, ManifestUnusable, assemble_aip
 from integrity.audit.fixity import ExpectedFixity, FixityResult, check_fixity
 from integrity.audit.ledger_check import (
     LedgerCheckResult,
@@ -50,11 +61,16 @@ from integrity.audit.ledger_check import (
     check_whole_ledger,
 )
 from integrity.canonical import canonical_json
+from integrity.checks.engine import config_from_settings, gather_facts, run_stage
+from integrity.checks.model import CheckContext, DetectionReport, ItemResult
+from integrity.checks.registry import items_for
 from integrity.ledger.events_api import audit_completed
 from integrity.ledger.rotation import load_known_verifiers
 from integrity.ledger.store import LedgerStore, StoredCheckpoint
 from integrity.reports.header import installed_version
+from integrity.reports.store import save_report
 from standards.errors import BadInput, StorageError, VerificationFailed
+from standards.validation import validate_court_package
 
 if TYPE_CHECKING:
     from api.wiring import Installation
@@ -63,20 +79,30 @@ log = logging.getLogger(__name__)
 
 Outcome = Literal["ok", "incident", "unreachable"]
 RunStatus = Literal["running", "passed", "failed", "unreachable"]
-#: Scopes this runner implements (``full`` adds DA/T 70 BC items, ``sample`` a policy's sample: elsewhere).
-SCOPES = ("fixity",)
+#: Scopes this runner implements (``full`` adds the DA/T 70 BC stage; ``sample`` a policy's sample: elsewhere).
+SCOPES = ("fixity", "full")
 BATCH_SIZE = 200
 ACTOR = "audit"
 #: ``audit.completed`` result word for each run status.
 LEDGER_RESULT = {"passed": "pass", "failed": "fail", "unreachable": "incomplete"}
 STORE_KEY = "<store>"
 RECONCILE_KEY = "<reconcile>"
+#: Check name of the per-dossier AIP re-assembly result (scope ``full``).
+ASSEMBLE_CHECK = "assemble"
+#: How many problems / evidence lines of one BC item an audit result keeps (the counts are kept).
+MAX_ITEM_EVIDENCE = 20
 
 
 class AuditRunNotFound(BadInput):
     """``resume`` names no audit run."""
 
     code = "audit_run_not_found"
+
+
+class AuditDossierNotFound(BadInput):
+    """``dossiers`` names an archive id the catalog does not hold."""
+
+    code = "audit_dossier_not_found"
 
 
 class AuditRunFinished(BadInput):
@@ -182,6 +208,45 @@ def from_findings(findings: Iterable[Finding], counts: dict[str, int]) -> list[C
         summary_outcome = "unreachable"
     out.append(CheckResult(RECONCILE_KEY, "reconcile", summary_outcome, {"counts": dict(counts)}))
     return out
+
+
+def from_bc_item(result: ItemResult, key: str, archive_id: str, report_id: str | None) -> CheckResult:
+    """One DA/T 70 BC item as an audit result (check = the item id, e.g. ``BC-3-4``).
+
+    ``fail`` is an incident (the stored package no longer meets the item). Every other status —
+    ``pass``, ``warn``, ``manual`` (a person must confirm), ``not_applicable`` and ``not_run``
+    (a fact or a tool was missing) — is ``ok`` for the audit verdict: none of them is evidence of
+    loss or tampering, and a missing tool is not an outage of the store. The item's own status is
+    kept in the evidence (``status``), so ``not_run``/``manual`` stay visible in reports.
+
+    >>> r = ItemResult("BC-2-7", "manual", "需人工", checklist="核对")
+    >>> from_bc_item(r, "aips/A/v1/manifest.json", "A", None).evidence["status"]
+    'manual'
+    """
+    evidence: dict[str, Any] = {
+        "status": result.status,
+        "summary": result.summary,
+        "report_id": report_id,
+    }
+    if result.reason:
+        evidence["reason"] = result.reason
+    if result.checklist:
+        evidence["checklist"] = result.checklist
+    if result.evidence:
+        evidence["evidence"] = [e.__dict__ for e in result.evidence[:MAX_ITEM_EVIDENCE]]
+        evidence["evidence_count"] = len(result.evidence)
+    if result.problems:
+        evidence["problems"] = [p.as_dict() for p in result.problems[:MAX_ITEM_EVIDENCE]]
+        evidence["problem_count"] = len(result.problems)
+    outcome: Outcome = "incident" if result.status == "fail" else "ok"
+    return CheckResult(key, result.item, outcome, evidence, archive_id)
+
+
+def from_assembly(assembly: Assembly, key: str, archive_id: str, report_id: str | None) -> CheckResult:
+    """The re-assembly of one AIP as an audit result: an incident when a file is missing or differs."""
+    evidence = assembly.evidence() | {"report_id": report_id}
+    outcome: Outcome = "incident" if assembly.problems else "ok"
+    return CheckResult(key, ASSEMBLE_CHECK, outcome, evidence, archive_id)
 
 
 def decide_status(results: Sequence[CheckResult]) -> RunStatus:
@@ -378,25 +443,33 @@ def run_audit(
     batch_size: int = BATCH_SIZE,
     clock: Callable[[], dt.datetime] | None = None,
     alert: bool = True,
+    dossiers: Sequence[str] | None = None,
 ) -> AuditSummary:
     """Audit every catalogued object and the ledger; record results; append ``audit.completed``.
 
     ``now`` is the run's time (start, ledger event); ``clock`` stamps each batch (default: ``now``).
     ``resume`` continues an interrupted run (status ``running``) without re-checking what it recorded.
+    With scope ``full``, ``dossiers`` (archive ids) limits the BC stage to those dossiers; fixity,
+    ledger and reconciliation still cover everything.
 
     Raises:
-        ValueError: an unknown scope, ``workers`` or ``batch_size`` < 1, or a naive ``now``.
+        ValueError: an unknown scope, ``workers`` or ``batch_size`` < 1, a naive ``now``, or
+            ``dossiers`` with a scope other than ``full``.
         AuditRunNotFound, AuditRunFinished: ``resume`` names no run, or a finished one.
+        AuditDossierNotFound: ``dossiers`` names an archive id the catalog does not hold.
         DatabaseUnavailable, StorageError: the catalog database failed (nothing is classified as tampering).
     """
     if scope not in SCOPES:
         raise ValueError(f"audit scope: expected one of {', '.join(SCOPES)}, found {scope!r}")
+    if dossiers is not None and scope != "full":
+        raise ValueError(f"dossiers: only the scope full audits chosen dossiers, found scope {scope!r}")
     if workers < 1 or batch_size < 1:
         raise ValueError(f"workers and batch_size must be >= 1, found {workers} and {batch_size}")
     now = now or dt.datetime.now(dt.UTC)
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     stamp = clock or (lambda: now)
+    chosen = _chosen_dossiers(inst, dossiers) if dossiers is not None else None
     run_id, done = _start_or_resume(inst, scope, now, resume)
     recorder = _Recorder(inst, run_id, done, batch_size, stamp)
     settings = inst.settings
@@ -412,6 +485,8 @@ def run_audit(
                 )
             else:
                 _check_store(inst, session, recorder, algorithms, workers, batch_size, now)
+                if scope == "full":
+                    _check_bc(inst, session, recorder, now, chosen)
             verifiers = load_known_verifiers(settings.keys_dir)
             recorder.add(from_ledger(check_whole_ledger(session, verifiers, origin=settings.ledger_origin)))
         recorder.flush()
@@ -446,6 +521,123 @@ def _check_store(
     report = reconcile(session, store, inst.settings, now)
     for found in from_findings(report.findings, report.counts):
         recorder.add(found)
+
+
+def _chosen_dossiers(inst: Installation, archive_ids: Sequence[str]) -> list[str]:
+    """The given archive ids, each checked to exist.
+
+    Raises:
+        AuditDossierNotFound: an id the catalog does not hold.
+        DatabaseUnavailable: the database failed.
+    """
+    try:
+        with inst.sessions() as session:
+            known = set(
+                session.scalars(select(Dossier.archive_id).where(Dossier.archive_id.in_(list(archive_ids))))
+            )
+    except SQLAlchemyError as exc:
+        raise _db("reading dossiers")(exc) from exc
+    unknown = sorted(set(archive_ids) - known)
+    if unknown:
+        raise AuditDossierNotFound(f"dossier: expected an archived archive id, found {', '.join(unknown)}")
+    return sorted(known)
+
+
+# ---------------------------------------------------------------- the BC stage (scope full)
+def _check_bc(
+    inst: Installation, session: Session, recorder: _Recorder, now: dt.datetime, chosen: Sequence[str] | None
+) -> None:
+    """DA/T 70 BC stage for every dossier (or ``chosen``); stops reading when the store goes down."""
+    item_ids = [item.id for item in items_for("BC")]
+    query = select(Dossier).order_by(Dossier.archive_id)
+    if chosen is not None:
+        query = query.where(Dossier.archive_id.in_(list(chosen)))
+    for dossier in session.scalars(query).all():
+        key = dossier.manifest_key
+        if (key, ASSEMBLE_CHECK) in recorder.done and all((key, i) in recorder.done for i in item_ids):
+            continue  # recorded by the run being resumed
+        results = bc_results(inst, session, dossier, now)
+        for result in results:
+            recorder.add(result)
+        if any(r.outcome == "unreachable" for r in results) and _store_down(inst.store) is not None:
+            log.warning("audit: store %s became unreachable; stopping the BC stage", inst.store.name)
+            return
+
+
+def _assembly_failure(key: str, archive_id: str, outcome: Outcome, error: Exception) -> CheckResult:
+    code = getattr(error, "code", type(error).__name__)
+    message = getattr(error, "message", str(error))
+    return CheckResult(key, ASSEMBLE_CHECK, outcome, {"error_code": code, "error": message}, archive_id)
+
+
+def bc_results(inst: Installation, session: Session, dossier: Dossier, now: dt.datetime) -> list[CheckResult]:
+    """Re-assemble one dossier's AIP, run the BC stage on it, store the report; the audit results.
+
+    The scratch folder (under ``settings.staging_dir``) is removed whatever happens. An outage while
+    reading gives one ``unreachable`` ``assemble`` result and runs no item (they are checked next
+    time); an unusable manifest gives one ``assemble`` incident.
+
+    Raises:
+        StorageError: the database failed (reading documents, saving the report).
+        sqlalchemy.exc.SQLAlchemyError: the database failed in another way (the caller translates it).
+    """
+    key, archive_id = dossier.manifest_key, dossier.archive_id
+    checked = check_dossier(session, inst.store, dossier)
+    if checked.outcome == "unreachable":
+        return [CheckResult(key, ASSEMBLE_CHECK, "unreachable", dict(checked.evidence), archive_id)]
+    if checked.manifest is None:  # the ledger result names the problem; nothing to re-assemble
+        evidence = {"error_code": "manifest_unreadable", "problems": checked.evidence.get("problems", [])}
+        return [CheckResult(key, ASSEMBLE_CHECK, "incident", evidence, archive_id)]
+    settings = inst.settings
+    settings.staging_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="audit-bc-", dir=settings.staging_dir))
+    try:
+        try:
+            assembly = assemble_aip(inst.store, key, checked.manifest, scratch, archive_id=archive_id)
+        except ManifestUnusable as error:
+            return [_assembly_failure(key, archive_id, "incident", error)]
+        except StorageError as error:
+            return [_assembly_failure(key, archive_id, "unreachable", error)]
+        report = _run_bc_stage(inst, dossier, assembly, now)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    with inst.write_sessions() as write, write.begin():
+        report_id = save_report(write, report, case_number=dossier.case_number, archive_id=archive_id)
+    return [from_assembly(assembly, key, archive_id, report_id)] + [
+        from_bc_item(item, key, archive_id, report_id) for item in report.results
+    ]
+
+
+def _run_bc_stage(
+    inst: Installation, dossier: Dossier, assembly: Assembly, now: dt.datetime
+) -> DetectionReport:
+    """Validate the re-assembled package, gather the facts and run every BC stage-item (DA/T 70 §5.4)."""
+    settings = inst.settings
+    package = assembly.package
+    validation = validate_court_package(package, limits=settings.limits, today=now.date())
+    facts = dict(gather_facts(package, settings, "BC"))
+    facts.update(
+        {
+            # BC-3-2: the dossier row and its documents were just read from the catalog
+            "catalog_readable": True,
+            "catalog_detail": f"dossiers/documents 表按档案号 {dossier.archive_id} 读取成功",
+            # BC-1-14: the inventory digest recorded at ingest vs the one of the bytes re-read now
+            "package_digest_before": dossier.package_digest,
+            "package_digest_after": package.source_digest,
+        }
+    )
+    # BC-3-7 needs ``recorded_environment``: ingest keeps no environment snapshot yet, so the item
+    # answers not_run (recorded as ok with status not_run) until one is stored.
+    ctx = CheckContext(
+        stage="BC",
+        now=now,
+        package=package,
+        validation=validation,
+        facts=facts,
+        config=config_from_settings(settings),
+        files_root=package.root,
+    )
+    return run_stage("BC", ctx, tool_version=installed_version())
 
 
 def _finish(inst: Installation, run_id: str, scope: str, now: dt.datetime, alert: bool) -> AuditSummary:
