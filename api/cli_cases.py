@@ -6,10 +6,14 @@ nothing is imported, every problem is listed (row, field, Chinese message) and t
 the sender fixes the file and sends it again whole; a re-import of the same file changes nothing.
 After an import, cases whose dossier is already archived are linked to it.
 
-``cases overdue [--json] [--days N]`` lists the closed cases not archived N days (default 90) after
-结案日期, most overdue first; with ``--json`` stdout holds one object
+``cases overdue [--json] [--days N] [--alert]`` lists the closed cases not archived N days after
+结案日期 (default ``Settings.archiving_deadline_days``, env ``EDOSSIER_ARCHIVING_DEADLINE_DAYS``, 90),
+most overdue first; with ``--json`` stdout holds one object
 ``{"overdue": [{case_number, department, judge, closing_date, days_overdue}], "deadline_days": N,
-"today": "YYYY-MM-DD"}``. Having overdue cases is a finding, not an error: the exit code is 0.
+"today": "YYYY-MM-DD"}``. ``--alert`` also sends one overdue-archiving alert per case through the
+configured channels (:mod:`integrity.alerts.overdue`; repeats within the dedupe window are suppressed)
+and adds ``"alerts_sent"`` (plus folded / suppressed / pending counts and ``alert_error``) to the JSON.
+Having overdue cases is a finding, not an error, and alerting is best effort: the exit code is 0.
 
 ``today`` is the date in China Standard Time (UTC+8) unless ``--today`` says otherwise.
 Exit codes: 0 done, 1 the file was rejected, 2 usage error, 3 database unavailable.
@@ -34,21 +38,21 @@ from api.cli_common import (
     open_or_exit,
     settings_for,
 )
+from api.cli_overdue import print_delivery
 from archive.cases import (
-    DEFAULT_DEADLINE_DAYS,
     CasesFileError,
     ImportResult,
     OverdueCase,
     ParsedCases,
+    court_today,
     import_cases,
     overdue_cases,
     parse_cases,
     refresh_archived,
 )
+from integrity.alerts.overdue import overdue_archiving_alerts
+from integrity.audit.overdue_check import AlertDelivery, deliver
 from standards.errors import StorageError
-
-#: Courts keep the calendar of China Standard Time; "today" for deadlines is a date there.
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 
 cases_app = typer.Typer(
     help="案件台账：已结案件与逾期未归档预警 (closed cases, overdue archiving).", no_args_is_help=True
@@ -67,7 +71,7 @@ def _cases() -> None:
 def today_for(option: str | None, now: dt.datetime | None = None) -> dt.date:
     """``--today`` as a date, else the current date in China Standard Time."""
     if option is None:
-        return (now or dt.datetime.now(dt.UTC)).astimezone(CHINA_TZ).date()
+        return court_today(now or dt.datetime.now(dt.UTC))
     try:
         return dt.date.fromisoformat(option)
     except ValueError:
@@ -198,26 +202,47 @@ def _print_overdue(found: list[OverdueCase], days: int, day: dt.date) -> None:
 @cases_app.command("overdue")
 def overdue_command(
     days: Annotated[
-        int, typer.Option("--days", min=0, max=36500, help="Days after 结案日期 by which archiving is due.")
-    ] = DEFAULT_DEADLINE_DAYS,
+        int | None,
+        typer.Option(
+            "--days",
+            min=0,
+            max=36500,
+            help="Days after 结案日期 by which archiving is due (default: EDOSSIER_ARCHIVING_DEADLINE_DAYS, 90).",
+        ),
+    ] = None,
     today: TodayOption = None,
+    alert: Annotated[
+        bool, typer.Option("--alert", help="Also send one overdue-archiving alert per case (逾期预警).")
+    ] = False,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List closed cases whose dossier is not archived within the deadline (逾期未归档), most overdue first."""
     settings = settings_for(data_dir)
+    deadline_days = settings.archiving_deadline_days if days is None else days
     day = today_for(today)
     inst = open_or_exit(settings, as_json)
     try:
         with inst.sessions() as session:
-            found = overdue_cases(session, day, days)
+            found = overdue_cases(session, day, deadline_days)
     except StorageError as error:
         exit_unavailable(error, as_json)
     finally:
         inst.close()
+    delivery: AlertDelivery | None = None
+    if alert:
+        now = dt.datetime.now(dt.UTC)
+        delivery = deliver(settings, overdue_archiving_alerts(found, deadline_days, now), now)
     if as_json:
         ui.emit_json(
-            {"overdue": [c.as_dict() for c in found], "deadline_days": days, "today": day.isoformat()}
+            {
+                "overdue": [c.as_dict() for c in found],
+                "deadline_days": deadline_days,
+                "today": day.isoformat(),
+                **(delivery.as_dict() if delivery is not None else {}),
+            }
         )
-    else:
-        _print_overdue(found, days, day)
+        return
+    _print_overdue(found, deadline_days, day)
+    if delivery is not None:
+        print_delivery(delivery, "归档逾期预警")

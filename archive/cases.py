@@ -6,7 +6,8 @@ dossier is archived, and lists the cases whose archiving is overdue (结案后�
 
 Pure part: :func:`parse_cases_csv` / :func:`parse_cases_json` take bytes, ``today`` and
 :class:`~standards.limits.Limits` and return every valid row and every row-level problem (Chinese
-messages naming row and field); :func:`is_overdue` and :func:`days_overdue` are the deadline rule.
+messages naming row and field); :func:`is_overdue` and :func:`days_overdue` are the deadline rule and
+:func:`court_today` the calendar it counts in (China Standard Time).
 I/O part (takes an open session, never commits – the caller owns the transaction):
 :func:`import_cases` (upsert by 案号, all-or-nothing), :func:`refresh_archived` (copy archive id and
 time from the :class:`~archive.catalog.models.Dossier` with the same 案号) and :func:`overdue_cases`.
@@ -33,8 +34,10 @@ from standards.case_number import CaseNumberError, parse_case_number
 from standards.errors import BadInput
 from standards.limits import Limits
 
-#: Days after 结案日期 by which a case's dossier must be archived (configurable per call).
+#: Days after 结案日期 by which a case's dossier must be archived (``Settings.archiving_deadline_days``).
 DEFAULT_DEADLINE_DAYS = 90
+#: Courts keep the calendar of China Standard Time; "today" for deadlines is a date there.
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 #: Bound parameters per IN (...) query; under SQLite's historical 999-variable limit.
 IN_CHUNK = 500
 
@@ -183,6 +186,20 @@ class OverdueCase:
 
 
 # ------------------------------------------------------------------ the deadline rule (pure)
+def court_today(now: dt.datetime) -> dt.date:
+    """The date of ``now`` in China Standard Time (UTC+8), the calendar archiving deadlines count in.
+
+    >>> court_today(dt.datetime(2025, 2, 28, 17, 0, tzinfo=dt.UTC))
+    datetime.date(2025, 3, 1)
+
+    Raises:
+        ValueError: ``now`` is naive.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"now: expected a timezone-aware datetime; found naive {now.isoformat()}")
+    return now.astimezone(CHINA_TZ).date()
+
+
 def archiving_deadline(closing_date: dt.date, deadline_days: int = DEFAULT_DEADLINE_DAYS) -> dt.date:
     """The last day on which archiving is on time: 结案日期 + ``deadline_days`` calendar days.
 

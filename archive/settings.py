@@ -44,6 +44,26 @@ class Retention(BaseModel):
     permanent_lock_years: int = 100
 
 
+class JobSettings(BaseModel):
+    """How workers run periodic tasks and find the jobs of a worker that died (``EDOSSIER_JOBS__*``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # cron (5 fields, or 6 with seconds) of the audit scheduler's tick: it starts what the policy says is due
+    audit_tick_cron: str = "*/15 * * * *"
+    # cron of the daily check for overdue archiving and overdue audits (alerts)
+    overdue_cron: str = "30 1 * * *"
+    # cron of the search for jobs whose worker stopped sending heartbeats (they are retried)
+    stalled_cron: str = "* * * * * */15"
+    heartbeat_s: float = Field(default=10.0, gt=0)
+    # a worker silent this long is dead: its running jobs are retried by another worker
+    stalled_after_s: float = Field(default=30.0, gt=0)
+    # objects one audit batch (one job) reads
+    objects_per_batch: int = Field(default=500, ge=1)
+    # audit results committed per transaction inside a batch (a killed worker loses at most these)
+    results_per_commit: int = Field(default=200, ge=1)
+
+
 class Settings(BaseSettings):
     """All configuration of one installation."""
 
@@ -90,7 +110,11 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     # Periodic audits (DA/T 70 §4.3.1, DA/T 92): fixity yearly, full check every 2 years, 5 % quarterly sample
     audit: AuditPolicy = Field(default_factory=AuditPolicy)
+    # Case ledger: days after 结案日期 by which a closed case's dossier must be archived (逾期未归档预警)
+    archiving_deadline_days: int = Field(default=90, ge=1, le=36500)
     ingest_workers: int = Field(default=2, ge=1, le=64)
+    # Job engine (Procrastinate on PostgreSQL): scheduler tick, daily overdue check, stalled workers
+    jobs: JobSettings = Field(default_factory=JobSettings)
 
     @field_validator("digest_algorithms")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +12,18 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from api.cli_cases import CHINA_TZ, cases_app, today_for
+from api.cli_cases import cases_app, today_for
 from api.wiring import initialise, open_installation
+from archive.cases import CHINA_TZ
 from archive.sample import generate_sample
 from archive.settings import Settings
+from tests.support.alert_receivers import Webhook, webhook_receiver
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "cases"
 NOW = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
 TODAY = "2025-03-01"
 OLD_CASE = "（2023）京0105民初9号"
+OLD_CASE_90 = "（2024）京0105民初77号"  # closed 2024-12-01, 90 days before TODAY
 
 app = typer.Typer(pretty_exceptions_enable=False)
 app.add_typer(cases_app, name="cases")  # as api/cli.py is asked to register it
@@ -186,3 +190,103 @@ def test_today_defaults_to_the_date_in_china_standard_time() -> None:
 
     assert today_for(None, late_utc) == dt.date(2025, 3, 1)
     assert CHINA_TZ.utcoffset(None) == dt.timedelta(hours=8)
+
+
+# ---------------------------------------------------------------- overdue alerts (--alert) and the deadline setting
+@pytest.fixture
+def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhook]:
+    """A loopback webhook the installation's alert settings point at (log channel off)."""
+    with webhook_receiver() as receiver:
+        monkeypatch.setenv("EDOSSIER_ALERTS__WEBHOOKS", json.dumps([receiver.url]))
+        monkeypatch.setenv("EDOSSIER_ALERTS__LOG", "false")
+        yield receiver
+
+
+def report(tmp_path: Path, data_dir: Path, *rows: tuple[str, str]) -> None:
+    """Import closed cases (案号, 结案日期) through ``cases import``."""
+    path = tmp_path / "结案报送.csv"
+    body = "".join(f"{number},刑事审判庭,李娜,{closed}\n" for number, closed in rows)
+    path.write_text("案号,承办部门,承办人,结案日期\n" + body, encoding="utf-8")
+    assert run("import", path, "--today", TODAY, "--data-dir", data_dir)[0] == 0
+
+
+def test_overdue_alert_sends_one_alert_per_case_and_a_rerun_the_same_day_sends_none(
+    tmp_path: Path, data_dir: Path, hook: Webhook
+) -> None:
+    report(tmp_path, data_dir, (OLD_CASE, "2023-12-01"))
+    args = ("overdue", "--alert", "--json", "--today", TODAY, "--data-dir", data_dir)
+
+    code, stdout, _ = run(*args)
+    again_code, again, _ = run(*args)
+
+    first = one_json(stdout)
+    assert (code, first["alerts_sent"], first["alert_error"]) == (0, 1, None)
+    assert [c["case_number"] for c in first["overdue"]] == [OLD_CASE]
+    [alert] = hook.alerts()
+    assert alert["kind"] == "overdue_archiving" and alert["subject"] == OLD_CASE
+    assert OLD_CASE in alert["message"] and "已逾期 366 日" in alert["message"]
+    assert alert["evidence_link"] == "edossier cases overdue --json"
+    assert again_code == 0
+    assert (one_json(again)["alerts_sent"], one_json(again)["alerts_suppressed"]) == (0, 1)
+    assert len(hook.alerts()) == 1
+
+
+def test_overdue_alert_tells_people_how_many_alerts_went_out(
+    tmp_path: Path, data_dir: Path, hook: Webhook
+) -> None:
+    report(tmp_path, data_dir, (OLD_CASE, "2023-12-01"))
+
+    code, stdout, _ = run("overdue", "--alert", "--today", TODAY, "--data-dir", data_dir)
+
+    assert code == 0
+    assert "已发送归档逾期预警 1 条" in stdout
+
+
+def test_overdue_alert_with_no_channel_still_lists_and_exits_0(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDOSSIER_ALERTS__LOG", "false")  # no channel at all: alerting fails, listing stands
+    report(tmp_path, data_dir, (OLD_CASE, "2023-12-01"))
+
+    code, stdout, _ = run("overdue", "--alert", "--json", "--today", TODAY, "--data-dir", data_dir)
+
+    result = one_json(stdout)
+    assert code == 0
+    assert [c["case_number"] for c in result["overdue"]] == [OLD_CASE]
+    assert result["alerts_sent"] == 0 and "at least one channel" in result["alert_error"]
+
+
+@pytest.mark.parametrize(("setting", "overdue"), [("89", [OLD_CASE_90]), ("91", [])])
+def test_overdue_default_deadline_is_the_archiving_deadline_setting(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch, setting: str, overdue: list[str]
+) -> None:
+    report(tmp_path, data_dir, (OLD_CASE_90, "2024-12-01"))  # 90 days before 2025-03-01
+    monkeypatch.setenv("EDOSSIER_ARCHIVING_DEADLINE_DAYS", setting)
+
+    code, stdout, _ = run("overdue", "--json", "--today", TODAY, "--data-dir", data_dir)
+
+    result = one_json(stdout)
+    assert code == 0
+    assert result["deadline_days"] == int(setting)
+    assert [c["case_number"] for c in result["overdue"]] == overdue
+    assert "alerts_sent" not in result  # only with --alert
+
+
+def test_overdue_days_option_overrides_the_setting(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report(tmp_path, data_dir, (OLD_CASE_90, "2024-12-01"))
+    monkeypatch.setenv("EDOSSIER_ARCHIVING_DEADLINE_DAYS", "91")
+
+    _, stdout, _ = run("overdue", "--json", "--days", "89", "--today", TODAY, "--data-dir", data_dir)
+
+    assert one_json(stdout)["deadline_days"] == 89
+    assert [c["days_overdue"] for c in one_json(stdout)["overdue"]] == [1]
+
+
+def test_invalid_archiving_deadline_setting_is_a_usage_error(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDOSSIER_ARCHIVING_DEADLINE_DAYS", "0")
+
+    assert run("overdue", "--data-dir", data_dir)[0] == 2
