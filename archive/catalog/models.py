@@ -320,3 +320,27 @@ class AuditResult(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # ok | incident | unreachable
     evidence_json: Mapped[str] = mapped_column(Text, default="{}")
     checked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class AuditBatch(Base):
+    """One batch of an audit run: the objects one job checks (issue 5, item 2).
+
+    A run is planned as batches (:func:`integrity.audit.batching.plan_batches`); each batch names the
+    dossiers whose manifest, AIP files and ledger binding it checks (``archive_ids_json``), the blobs
+    whose fixity it checks (``blob_keys_json``; a blob shared by several dossiers is in exactly one
+    batch) and the dossiers that get the BC stage (``bc_ids_json``). ``status`` goes from ``pending``
+    to ``done`` (or ``unreachable`` when the store was down) exactly once; ``worker`` names who did it.
+    Written only by :mod:`integrity.audit.runner`.
+    """
+
+    __tablename__ = "audit_batches"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("audit_runs.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | done | unreachable
+    archive_ids_json: Mapped[str] = mapped_column(Text, default="[]")
+    blob_keys_json: Mapped[str] = mapped_column(Text, default="[]")
+    bc_ids_json: Mapped[str] = mapped_column(Text, default="[]")
+    objects: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())

@@ -150,8 +150,9 @@ class PostgresServer:
         return self._engines[url]
 
     def reset_schema(self, url: str) -> None:
-        """Empty a database: drop and recreate the ``public`` schema."""
+        """Empty a database: drop the job queue's schema, drop and recreate the ``public`` schema."""
         with self.engine(url).begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS procrastinate CASCADE"))
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
 

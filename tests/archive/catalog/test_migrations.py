@@ -18,8 +18,8 @@ def _differences(engine: Engine) -> list[object]:
         return list(compare_metadata(context, Base.metadata))
 
 
-def test_head_revision_is_0005() -> None:
-    assert head_revision() == "0005"
+def test_head_revision_is_0006() -> None:
+    assert head_revision() == "0006"
 
 
 def test_upgrade_head_matches_models_then_downgrade_removes_every_table(database_url: str) -> None:
@@ -27,7 +27,7 @@ def test_upgrade_head_matches_models_then_downgrade_removes_every_table(database
     try:
         assert current_revision(engine) is None
         upgrade(engine)
-        assert current_revision(engine) == "0005"
+        assert current_revision(engine) == "0006"
         assert set(inspect(engine).get_table_names()) >= MODEL_TABLES
         assert _differences(engine) == []
 
@@ -74,4 +74,4 @@ def test_comparison_detects_a_schema_that_drifted_from_the_models(database_url: 
 def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
     upgrade(database_url)
     upgrade(database_url)
-    assert current_revision(database_url) == "0005"
+    assert current_revision(database_url) == "0006"
