@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.table import Table
@@ -33,9 +33,16 @@ from api.cli_common import (
 )
 from archive.catalog.errors import DatabaseUnavailable
 from archive.catalog.models import AuditResult, AuditRun
+from archive.settings import Settings
 from integrity.audit.coverage import DEFAULT_MAX_AGE, read_coverage
-from integrity.audit.runner import SCOPES, AuditSummary, CheckResult, result_from_row, run_audit
+from integrity.audit.runner import SCOPES, AuditSummary, CheckResult, complete_run, result_from_row, run_audit
+from integrity.audit.scheduled import start_due_run
 from standards.errors import BadInput, StorageError
+
+if TYPE_CHECKING:
+    from api.wiring import Installation
+
+RUN_SCOPES = (*SCOPES, "scheduled")
 
 audit_app = typer.Typer(
     help="Integrity audits: fixity, ledger binding, reconciliation, DA/T 70 BC stage.", no_args_is_help=True
@@ -102,12 +109,23 @@ def _print_summary(summary: AuditSummary) -> None:
 def audit_run(
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
-    scope: Annotated[str, typer.Option(help=f"What to audit: {', '.join(SCOPES)}.")] = "fixity",
+    scope: Annotated[
+        str,
+        typer.Option(
+            help=f"What to audit: {', '.join(RUN_SCOPES)} (scheduled: what the policy says is due now)."
+        ),
+    ] = "fixity",
     workers: Annotated[int, typer.Option(min=1, max=64, help="Threads hashing objects in parallel.")] = 1,
     resume: Annotated[str | None, typer.Option(help="Continue an interrupted run (its id).")] = None,
     dossier: Annotated[
         str | None,
         typer.Option(help="With --scope full: run the DA/T 70 BC stage for this archive id only."),
+    ] = None,
+    queue: Annotated[
+        bool, typer.Option("--queue", help="PostgreSQL: hand the batches to `edossier worker`s instead.")
+    ] = False,
+    wait: Annotated[
+        float | None, typer.Option(min=0, help="With --queue: wait up to SECONDS for the workers to finish.")
     ] = None,
 ) -> None:
     """Re-hash every stored object, check the ledger binding and reconcile catalog and store.
@@ -116,31 +134,104 @@ def audit_run(
     长期保存 (BC) stage on it, storing a detection report per dossier.
     """
     settings = settings_for(data_dir)
-    if scope not in SCOPES:
-        fail_usage(f"--scope: expected one of {', '.join(SCOPES)}, found {scope!r}")
+    if scope not in RUN_SCOPES:
+        fail_usage(f"--scope: expected one of {', '.join(RUN_SCOPES)}, found {scope!r}")
     if dossier is not None and scope != "full":
         fail_usage(f"--dossier: only --scope full audits one dossier, found --scope {scope}")
+    if (queue or wait is not None) and resume is not None:
+        fail_usage("--resume: runs an interrupted run here; it cannot be combined with --queue/--wait")
+    if wait is not None and not queue:
+        fail_usage("--wait: only with --queue")
+    if queue:
+        _queue_and_maybe_wait(settings, scope, dossier, wait, as_json)
     inst = open_or_exit(settings, as_json)
     try:
-        summary = run_audit(
-            inst,
-            scope,
-            dt.datetime.now(dt.UTC),
-            workers,
-            resume=resume,
-            dossiers=[dossier] if dossier is not None else None,
-        )
+        if scope == "scheduled":
+            summary = _run_scheduled(inst, workers, as_json)
+        else:
+            summary = run_audit(
+                inst,
+                scope,
+                dt.datetime.now(dt.UTC),
+                workers,
+                resume=resume,
+                dossiers=[dossier] if dossier is not None else None,
+            )
     except StorageError as error:
         exit_unavailable(error, as_json)
     except BadInput as error:
         fail_usage(error.message)
     finally:
         inst.close()
+    _report(summary, as_json)
+
+
+def _report(summary: AuditSummary, as_json: bool) -> NoReturn:
     if as_json:
         ui.emit_json(summary.as_dict())
     else:
         _print_summary(summary)
     raise typer.Exit(EXIT_FOR_STATUS[summary.status])
+
+
+def _nothing_due(as_json: bool) -> NoReturn:
+    if as_json:
+        ui.emit_json({"status": "nothing_due", "run_id": None})
+    else:
+        ui.out.print("按审计策略当前无到期对象 nothing is due under the audit policy", markup=False)
+    raise typer.Exit(EXIT_OK)
+
+
+def _run_scheduled(inst: Installation, workers: int, as_json: bool) -> AuditSummary:
+    now = dt.datetime.now(dt.UTC)
+    started = start_due_run(inst, now)
+    if started is None:
+        inst.close()
+        _nothing_due(as_json)
+    return complete_run(inst, started.run_id, now, workers=workers)
+
+
+def _queue_and_maybe_wait(
+    settings: Settings, scope: str, dossier: str | None, wait: float | None, as_json: bool
+) -> NoReturn:
+    # imported here: the job engine (Procrastinate) is only needed with --queue
+    from procrastinate.exceptions import ConnectorException
+
+    from api.jobs.app import JobsNeedPostgres
+    from api.jobs.enqueue import queue_run, wait_for_run
+
+    inst = open_or_exit(settings, as_json)
+    try:
+        started = queue_run(
+            inst, scope, dt.datetime.now(dt.UTC), dossiers=[dossier] if dossier is not None else None
+        )
+        if started is None:
+            _nothing_due(as_json)
+        summary = wait_for_run(inst, started.run_id, wait) if wait is not None else None
+    except JobsNeedPostgres as error:
+        fail_usage(error.message)
+    except StorageError as error:
+        exit_unavailable(error, as_json)
+    except ConnectorException as exc:
+        exit_unavailable(DatabaseUnavailable(f"job queue: {type(exc).__name__}: {exc}"), as_json)
+    except BadInput as error:
+        fail_usage(error.message)
+    finally:
+        inst.close()
+    if summary is not None:
+        _report(summary, as_json)
+    body = {
+        "status": "queued" if wait is None else "running",
+        "run_id": started.run_id,
+        "batches": started.batches,
+    }
+    if as_json:
+        ui.emit_json(body)
+    else:
+        ui.out.print(
+            f"审计已排队 audit queued: run {started.run_id}, {started.batches} batch(es)", markup=False
+        )
+    raise typer.Exit(EXIT_OK if wait is None else EXIT_UNAVAILABLE)
 
 
 @audit_app.command("show")
