@@ -37,9 +37,11 @@ from api.cli_common import (
 from api.cli_eep import looks_like_xml, validate_eep_command
 from api.cli_evidence import evidence, public_key, verify
 from api.cli_ledger import ledger_verify, rotate_key
+from api.cli_overdue import audit_overdue
 from api.cli_proof import proof_app
 from api.cli_report import report
 from api.cli_storage import storage_app
+from api.cli_worker import worker
 from api.wiring import initialise
 from archive.catalog import queries
 from archive.intake import open_package
@@ -63,6 +65,8 @@ app.add_typer(checks_app, name="checks")
 app.add_typer(cases_app, name="cases")
 app.add_typer(storage_app, name="storage")
 app.add_typer(audit_app, name="audit")
+app.command("worker")(worker)
+audit_app.command("overdue")(audit_overdue)
 app.command("evidence")(evidence)
 app.command("verify")(verify)
 app.command("report")(report)
