@@ -51,7 +51,7 @@ from integrity.audit.batching import OBJECTS_PER_BATCH, PlannedBatch, plan_batch
 from integrity.audit.bc_stage import bc_results
 from integrity.audit.fixity import ExpectedFixity, FixityResult, check_fixity
 from integrity.audit.ledger_check import aip_file_expectations, check_dossier, check_whole_ledger
-from integrity.audit.policy import throttle_delay
+from integrity.audit.policy import AuditPolicy, throttle_delay
 from integrity.audit.recorder import (
     IN_CHUNK,
     Recorder,
@@ -264,6 +264,20 @@ def pending_batches(inst: Installation, run_id: str) -> list[int]:
 
 
 # ---------------------------------------------------------------- 2. one batch
+def fixity_algorithms(recorded: Sequence[str], policy: AuditPolicy, *, full: bool) -> tuple[str, ...]:
+    """The digests a fixity check recomputes: SHA-256, plus SM3 on full checks or when the policy says.
+
+    Only algorithms the installation records are recomputed.
+
+    >>> fixity_algorithms(("sha256", "sm3"), AuditPolicy(), full=False)
+    ('sha256',)
+    >>> fixity_algorithms(("sha256", "sm3"), AuditPolicy(), full=True)
+    ('sha256', 'sm3')
+    """
+    wanted = {"sha256"} | ({"sm3"} if full or policy.sm3_on_fixity else set())
+    return tuple(a for a in recorded if a in wanted)
+
+
 def _store_down(store: ObjectStore) -> StorageError | None:
     try:
         store.check_ready()
@@ -349,7 +363,16 @@ def run_batch(
             done = recorded_keys(session, run_id, keys=blob_keys, archive_ids=archive_ids)
             recorder = Recorder(inst, run_id, done, batch_size, stamp)
             status = _check_batch(
-                inst, session, recorder, number, archive_ids, blob_keys, workers, batch_size, io_budget
+                inst,
+                session,
+                recorder,
+                number,
+                archive_ids,
+                blob_keys,
+                workers,
+                batch_size,
+                io_budget,
+                full=scope == "full" or bool(bc_ids),
             )
             if status == "done" and scope != "fixity":
                 status = _check_bc(inst, session, recorder, bc_ids, now or stamp())
@@ -376,6 +399,8 @@ def _check_batch(
     workers: int,
     batch_size: int,
     io_budget: int | None,
+    *,
+    full: bool,
 ) -> str:
     store = inst.store
     down = _store_down(store)
@@ -383,7 +408,7 @@ def _check_batch(
         evidence = {"error_code": down.code, "error": down.message, "batch": number}
         recorder.add(CheckResult(f"{STORE_KEY}#{number}", "fixity", "unreachable", evidence))
         return "unreachable"
-    algorithms = tuple(a for a in inst.settings.digest_algorithms if a in ("sha256", "sm3"))
+    algorithms = fixity_algorithms(inst.settings.digest_algorithms, inst.settings.audit, full=full)
     items = _blob_items(session, blob_keys)
     for dossier in session.scalars(select(Dossier).where(Dossier.archive_id.in_(list(archive_ids)))):
         checked = check_dossier(session, store, dossier)

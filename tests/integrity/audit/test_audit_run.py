@@ -27,12 +27,14 @@ from archive.catalog.models import AuditResult, AuditRun, Blob, Checkpoint, Doss
 from archive.sample import generate_sample
 from archive.settings import Settings
 from archive.stores import ObjectStore
+from integrity.audit.policy import AuditPolicy
 from integrity.audit.runner import AuditSummary, CheckResult, results_digest, run_audit
 from integrity.ledger.rotation import load_known_verifiers
 from integrity.ledger.verify import check_ledger
 from tests.support.s3 import free_port, make_s3_store
 
 SAMPLE_NOW = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC)
+SM3_TOO = AuditPolicy(sm3_on_fixity=True)
 NOW = dt.datetime.now(dt.UTC)
 
 cli = typer.Typer()
@@ -64,8 +66,10 @@ def _archived(settings: Settings, samples: list[Path]) -> Iterator[Installation]
 def inst(
     tmp_path: Path, samples: list[Path], fresh_database_url: Callable[..., str]
 ) -> Iterator[Installation]:
-    """Two dossiers archived to a filesystem store, catalog on SQLite."""
-    settings = Settings(data_dir=tmp_path / "data", database_url=fresh_database_url("sqlite"))
+    """Two dossiers archived to a filesystem store, catalog on SQLite; fixity re-hashes SHA-256 and SM3."""
+    settings = Settings(
+        data_dir=tmp_path / "data", database_url=fresh_database_url("sqlite"), audit=SM3_TOO
+    )
     yield from _archived(settings, samples)
 
 
@@ -221,6 +225,24 @@ def test_edited_blob_sm3_in_the_catalog_is_an_incident(inst: Installation) -> No
     [fixity] = _only(summary, "fixity")
     assert fixity.key == blob.store_key and fixity.evidence["mismatched"] == ["sm3"]
     assert fixity.evidence["expected_sm3"] == "0" * 64 and fixity.evidence["found_sm3"] == blob.sm3
+
+
+def test_default_policy_rehashes_sm3_on_full_checks_only(
+    tmp_path: Path, samples: list[Path], fresh_database_url: Callable[..., str]
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", database_url=fresh_database_url("sqlite"))
+    for inst in _archived(settings, samples):
+        blob = _blob(inst)
+        _raw_sql(inst, "UPDATE blobs SET sm3 = ? WHERE sha256 = ?", ("0" * 64, blob.sha256))
+
+        fixity_only = _run(inst)
+        assert fixity_only.status == "passed"
+        checked = next(r for r in fixity_only.results if r.key == blob.store_key and r.check == "fixity")
+        assert "expected_sm3" not in checked.evidence and "found_sha256" in checked.evidence
+
+        full = run_audit(inst, "full", NOW)
+        [fixity] = [r for r in full.incidents if r.check == "fixity"]
+        assert fixity.key == blob.store_key and fixity.evidence["mismatched"] == ["sm3"]
 
 
 def test_edited_document_digest_in_the_catalog_is_a_ledger_incident(inst: Installation) -> None:
