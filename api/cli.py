@@ -41,7 +41,7 @@ from api.cli_overdue import audit_overdue
 from api.cli_proof import proof_app
 from api.cli_report import report
 from api.cli_storage import storage_app
-from api.cli_worker import worker
+from api.cli_worker import queue_ingest_command, worker
 from api.wiring import initialise
 from archive.catalog import queries
 from archive.intake import open_package
@@ -194,11 +194,20 @@ def ingest(
     ] = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
+    queue: Annotated[
+        bool,
+        typer.Option(
+            "--queue",
+            help="PostgreSQL: let an `edossier worker` ingest it (the path must be readable there).",
+        ),
+    ] = False,
 ) -> None:
     """Validate and archive a closed dossier; print the receipt or the precise rejection."""
     if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256.strip()):
         fail_usage(f"--sha256: expected 64 hex digits, found {sha256[:80]!r}")
     settings = settings_for(data_dir)
+    if queue:
+        queue_ingest_command(settings, path, sha256, as_json)
     inst = open_or_exit(settings, as_json)
     try:
         with ui.err.status("归档中 archiving…"):

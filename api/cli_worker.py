@@ -11,13 +11,15 @@ cannot be reached.
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, NoReturn
 
 import typer
 
 from api import cli_output as ui
-from api.cli_common import DataDirOption, exit_unavailable, fail_usage, open_or_exit, settings_for
+from api.cli_common import EXIT_OK, DataDirOption, exit_unavailable, fail_usage, open_or_exit, settings_for
 from archive.catalog.errors import DatabaseUnavailable
+from archive.settings import Settings
 from standards.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -78,3 +80,28 @@ def worker(
         exit_unavailable(DatabaseUnavailable(f"job queue: {type(exc).__name__}: {exc}"), False)
     finally:
         inst.close()
+
+
+def queue_ingest_command(settings: Settings, path: Path, sha256: str | None, as_json: bool) -> NoReturn:
+    """``edossier ingest --queue PATH``: queue the ingest for a worker; exit 0 (2 on SQLite, 3 when down)."""
+    from procrastinate.exceptions import ConnectorException
+
+    from api.jobs.app import JobsNeedPostgres
+    from api.jobs.enqueue import queue_ingest
+
+    try:
+        job_id = queue_ingest(settings, path, sha256.strip().lower() if sha256 else None)
+    except JobsNeedPostgres as error:
+        fail_usage(error.message)
+    except ConnectorException as exc:
+        exit_unavailable(DatabaseUnavailable(f"job queue: {type(exc).__name__}: {exc}"), as_json)
+    body = {
+        "status": "queued" if job_id is not None else "already_queued",
+        "job_id": job_id,
+        "path": str(path),
+    }
+    if as_json:
+        ui.emit_json(body)
+    else:
+        ui.out.print(f"已排队归档 ingest queued: {path} (job {job_id})", markup=False)
+    raise typer.Exit(EXIT_OK)

@@ -1,4 +1,4 @@
-"""Plan an audit run and hand its batches to the workers; wait for a queued run to finish.
+"""Hand work to the workers: an audit run's batches, a package to ingest; wait for a queued run.
 
 Used by ``edossier audit run --queue`` (and later by the HTTP API): the run and its batches are
 committed first (:func:`integrity.audit.runner.start_run`), then one ``audit_batch`` job per batch
@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.jobs.app import make_job_app
-from api.jobs.tasks import defer_batches, defer_finish
+from api.jobs.tasks import INGEST, defer_batches, defer_finish
 from archive.catalog.models import AuditRun
+from archive.settings import Settings
 from integrity.audit.recorder import db_error
 from integrity.audit.results import AuditSummary
 from integrity.audit.runner import StartedRun, finish_run, pending_batches, start_run
@@ -50,6 +53,24 @@ def queue_run(
         if started.batches == 0:
             defer_finish(app, started.run_id)
     return started
+
+
+def queue_ingest(settings: Settings, path: Path, sha256: str | None = None) -> int | None:
+    """Queue the ingest of the package at ``path`` (which every worker must be able to read).
+
+    Returns the job id, or ``None`` when the same package is already waiting in the queue.
+
+    Raises:
+        JobsNeedPostgres: the catalog is not PostgreSQL.
+    """
+    app = make_job_app(settings)
+    source = str(path.resolve())
+    with app.open():
+        task = app.tasks[INGEST].configure(queueing_lock=f"ingest:{source}")
+        try:
+            return task.defer(path=source, sha256=sha256)
+        except AlreadyEnqueued:
+            return None
 
 
 def wait_for_run(
