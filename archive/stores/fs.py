@@ -84,6 +84,7 @@ class FsStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._root_text = str(self.root)
         self._tmp = self.root / TMP_DIR
 
     def ensure_root(self) -> None:
@@ -98,7 +99,11 @@ class FsStore:
             _translate(exc, "create its root folder")
 
     def _path(self, key: str) -> Path:
-        return self.root.joinpath(*validate_key(key).split("/"))
+        return Path(self._file(key))
+
+    def _file(self, key: str) -> str:
+        """The object's file path as a string (no ``Path`` objects on the per-object read path)."""
+        return os.path.join(self._root_text, *validate_key(key).split("/"))
 
     # ------------------------------------------------------------------ writes
     def put_file(
@@ -258,9 +263,9 @@ class FsStore:
             InvalidKey, ObjectNotFound, StoreUnavailable, FsStoreError: see
                 :class:`~archive.stores.base.ObjectStore`.
         """
-        final = self._path(key)
+        final = self._file(key)
         try:
-            return cast(BinaryIO, final.open("rb"))
+            return cast(BinaryIO, open(final, "rb"))  # the caller closes it (context manager)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectNotFound(key) from None
         except OSError as exc:
@@ -272,9 +277,9 @@ class FsStore:
         Raises:
             InvalidKey, ObjectNotFound, StoreUnavailable, FsStoreError: see :meth:`open`.
         """
-        final = self._path(key)
+        final = self._file(key)
         try:
-            st = final.stat()
+            st = os.stat(final)
         except (FileNotFoundError, NotADirectoryError):
             raise ObjectNotFound(key) from None
         except OSError as exc:
@@ -303,30 +308,39 @@ class FsStore:
         """
         # Start at the deepest folder the prefix names, so listing one AIP does not walk every blob.
         start_parts = prefix.split("/")[:-1]
-        start = self.root.joinpath(*start_parts) if start_parts else self.root
-        if not start.is_dir():
+        start = os.path.join(self._root_text, *start_parts)
+        if not os.path.isdir(start):
             return
+        yield from self._walk(start, "/".join(start_parts), prefix)
 
-        def on_error(exc: OSError) -> None:
+    def _walk(self, folder: str, rel: str, prefix: str) -> Iterator[ObjectInfo]:
+        """Files of ``folder`` (sorted) then its sub-folders (sorted), as os.walk top-down lists them."""
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
             _translate(exc, "list", prefix or "/")
-
-        for folder, dirnames, filenames in os.walk(start, onerror=on_error):
-            rel_folder = Path(folder).relative_to(self.root).as_posix()
-            if rel_folder == ".":
-                dirnames[:] = [d for d in dirnames if d != TMP_DIR]
-                rel_folder = ""
-            dirnames.sort()
-            for filename in sorted(filenames):
-                key = f"{rel_folder}/{filename}" if rel_folder else filename
+        folders = []
+        for entry in entries:
+            key = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if key != TMP_DIR:
+                        folders.append((entry.path, key))
+                    continue
                 if not key.startswith(prefix):
                     continue
-                try:
-                    size = (Path(folder) / filename).stat().st_size
-                except FileNotFoundError:
-                    continue
-                except OSError as exc:
-                    _translate(exc, "stat", key)
-                yield ObjectInfo(key=key, size=size)
+                size = entry.stat().st_size
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                _translate(exc, "stat", key)
+            yield ObjectInfo(key=key, size=size)
+        for path, key in folders:
+            if key.startswith(prefix) or prefix.startswith(key + "/"):
+                yield from self._walk(path, key, prefix)
 
     def check_ready(self) -> None:
         """The root and ``.tmp/`` exist and are writable.

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -131,7 +131,8 @@ class Recorder:
             for r in results
         ]
         with self.inst.write_sessions() as session, session.begin():
-            session.execute(insert(AuditResult), rows)
+            # Core insert on the table (executemany), not the ORM's bulk path: a row per object adds up
+            session.connection().execute(insert(cast(Table, AuditResult.__table__)), rows)
 
 
 def result_from_row(row: AuditResult) -> CheckResult:

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-import pytest
+from collections.abc import Callable
 
-from integrity.canonical import MAX_SAFE_INTEGER, canonical_json
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from integrity.canonical import MAX_SAFE_INTEGER, canonical_json, canonical_json_reference
 
 
 def test_canonical_json_sorts_keys_by_utf16_code_units():
@@ -54,3 +58,35 @@ def test_canonical_json_rejects_non_string_key():
 def test_canonical_json_rejects_bytes():
     with pytest.raises(TypeError, match="bytes"):
         canonical_json({"data": b"\x00"})
+
+
+# ---------------------------------------------------------------- the fast path equals rfc8785
+_text = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=12)
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-MAX_SAFE_INTEGER, max_value=MAX_SAFE_INTEGER)
+    | _text
+    | st.sampled_from(["\ud800", "a\udfffb", "\U0001f600", "\ue000", "\u2028", "\x7f", "\x00\x1f"]),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(_text | st.sampled_from(["\U0001f600", "\ue000", "\ud83d"]), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_json)
+@settings(max_examples=500)
+def test_fast_encoder_is_byte_for_byte_rfc8785(value: object) -> None:
+    def outcome(encode: Callable[[object], bytes]) -> object:
+        try:
+            return encode(value)
+        except Exception as error:  # a lone surrogate: both must refuse it the same way
+            return type(error)
+
+    assert outcome(canonical_json) == outcome(canonical_json_reference)
+
+
+def test_astral_keys_sort_by_utf16_code_units_on_the_fast_path() -> None:
+    value = {"\U0001f600": 1, "\ue000": 2}  # U+1F600 is D83D DE00 in UTF-16: before U+E000
+    assert canonical_json(value) == canonical_json_reference(value)
+    assert canonical_json(value).decode().index("\U0001f600") < canonical_json(value).decode().index("\ue000")
