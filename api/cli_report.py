@@ -28,7 +28,6 @@ from api.cli_common import (
 )
 from integrity.reports.render_html import render_html
 from integrity.reports.render_json import render_json
-from integrity.reports.render_pdf import render_pdf
 from integrity.reports.store import StoredReport, find_latest_report
 from standards.errors import EdossierError
 
@@ -66,6 +65,8 @@ def render(stored: StoredReport, fmt: ReportFormat) -> bytes:
     """
     header = stored.header()
     if fmt is ReportFormat.pdf:
+        from integrity.reports.render_pdf import render_pdf  # reportlab is imported only for PDF
+
         return render_pdf(stored.report, header)
     if fmt is ReportFormat.html:
         return render_html(stored.report, header).encode("utf-8")

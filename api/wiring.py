@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.catalog import db
-from archive.ingest.service import IngestService
 from archive.settings import Settings
 from archive.stores import ObjectStore, open_store
 from integrity.keys import ensure_key, key_paths, load_signer
@@ -23,6 +23,9 @@ from integrity.signed_note import Ed25519Signer, NoteSigner
 from integrity.sm2 import ensure_sm2_key
 from integrity.timestamp import TsaClient, load_roots
 from integrity.witness import sinks_from_settings
+
+if TYPE_CHECKING:
+    from archive.ingest.service import IngestService
 
 
 def utcnow() -> dt.datetime:
@@ -56,6 +59,8 @@ class Installation:
     signers: list[NoteSigner] = field(default_factory=list)  # every checkpoint signer, Ed25519 first
 
     def ingest_service(self, actor: str = "cli") -> IngestService:
+        from archive.ingest.service import IngestService  # imported by the commands that ingest
+
         return IngestService(
             settings=self.settings,
             sessions=self.sessions,

@@ -30,7 +30,6 @@ from typing import Protocol
 
 from archive.settings import S3Settings, Settings
 from archive.stores.errors import ObjectConflict
-from archive.stores.s3 import S3Store
 from standards.errors import EdossierError, StorageError, StorageUnavailable, VerificationFailed
 
 log = logging.getLogger(__name__)
@@ -172,6 +171,8 @@ class S3Sink:
     """
 
     def __init__(self, settings: S3Settings, *, timeout_s: float = S3_TIMEOUT_S) -> None:
+        from archive.stores.s3 import S3Store  # minio is imported only when an S3 witness is configured
+
         self.store = S3Store(settings, timeout_s=timeout_s, retries=1)
 
     @property

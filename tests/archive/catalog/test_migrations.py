@@ -6,7 +6,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from archive.catalog.db import current_revision, downgrade_to_base, head_revision, make_engine, upgrade
+from archive.catalog.db import (
+    SCHEMA_HEAD,
+    current_revision,
+    downgrade_to_base,
+    head_revision,
+    make_engine,
+    upgrade,
+)
 from archive.catalog.models import Base
 
 MODEL_TABLES = set(Base.metadata.tables)
@@ -75,3 +82,7 @@ def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
     upgrade(database_url)
     upgrade(database_url)
     assert current_revision(database_url) == "0006"
+
+
+def test_schema_head_constant_is_the_newest_migration() -> None:
+    assert head_revision() == SCHEMA_HEAD
