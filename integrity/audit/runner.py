@@ -29,12 +29,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import multiprocessing
 import os
 import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,7 +48,7 @@ from archive.reconcile import reconcile
 from archive.stores.base import ObjectStore
 from archive.stores.errors import StoreError, StoreUnavailable
 from integrity.audit.alerting import alerts_for, raise_alerts
-from integrity.audit.batching import OBJECTS_PER_BATCH, PlannedBatch, plan_batches
+from integrity.audit.batching import OBJECTS_PER_BATCH, PlannedBatch, limits_for_workers, plan_batches
 from integrity.audit.bc_stage import bc_results
 from integrity.audit.fixity import ExpectedFixity, FixityResult, check_fixity
 from integrity.audit.ledger_check import aip_file_expectations, check_dossier, check_whole_ledger
@@ -84,6 +85,7 @@ from standards.errors import BadInput, StorageError, VerificationFailed
 
 if TYPE_CHECKING:
     from api.wiring import Installation
+    from archive.settings import Settings
 
 __all__ = [
     "ASSEMBLE_CHECK",
@@ -177,12 +179,15 @@ def start_run(
     dossiers: Sequence[str] | None = None,
     objects_per_batch: int = OBJECTS_PER_BATCH,
     only: Sequence[str] | None = None,
+    parallel: int = 1,
 ) -> StartedRun:
     """Create a run and its batches (one transaction); nothing is checked yet.
 
     With scope ``full``, ``dossiers`` (archive ids) limits the BC stage to those dossiers; fixity,
     ledger and reconciliation still cover everything. Scope ``scheduled`` checks the fixity of the
     dossiers in ``only`` (with the blobs no document uses) and runs the BC stage of ``dossiers``.
+    ``parallel`` > 1 makes batches small enough for that many processes to share the run evenly
+    (:func:`integrity.audit.batching.limits_for_workers`).
 
     Raises:
         ValueError: an unknown scope, a naive ``now``, ``objects_per_batch`` < 1, or ``dossiers``
@@ -213,7 +218,21 @@ def start_run(
                         f"dossier: expected an archived archive id, found {', '.join(unknown)}"
                     )
             bc = (known if dossiers is None else set(dossiers)) if scope != "fixity" else set()
-            planned = plan_batches(per_dossier, loose, bc=bc, objects_per_batch=objects_per_batch)
+            sizes = {key: size for key, size in session.execute(select(Blob.store_key, Blob.size))}
+            per_batch, bytes_per_batch = objects_per_batch, None
+            if parallel > 1:
+                objects = sum(len(keys) for _, keys in per_dossier) + len(loose)
+                per_batch, bytes_per_batch = limits_for_workers(
+                    objects, sum(sizes.values()), parallel, objects_per_batch
+                )
+            planned = plan_batches(
+                per_dossier,
+                loose,
+                bc=bc,
+                objects_per_batch=per_batch,
+                sizes=sizes,
+                bytes_per_batch=bytes_per_batch,
+            )
             session.add(
                 AuditRun(
                     id=run_id,
@@ -460,12 +479,38 @@ def _check_bc(
 
 
 # ---------------------------------------------------------------- 3. close the run
+def run_level_results(inst: Installation, session: Session, now: dt.datetime) -> list[CheckResult]:
+    """What is checked once per run, not per batch: the store reconciled with the catalog, the whole ledger.
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: the database failed (the caller translates it).
+    """
+    settings = inst.settings
+    results: list[CheckResult] = []
+    down = _store_down(inst.store)
+    if down is not None:
+        evidence = {"error_code": down.code, "error": down.message}
+        results.append(CheckResult(STORE_KEY, "reconcile", "unreachable", evidence))
+    else:
+        report = reconcile(session, inst.store, settings, now)
+        results.extend(from_findings(report.findings, report.counts))
+    verifiers = load_known_verifiers(settings.keys_dir)
+    results.append(from_ledger(check_whole_ledger(session, verifiers, origin=settings.ledger_origin)))
+    return results
+
+
 def finish_run(
-    inst: Installation, run_id: str, now: dt.datetime | None = None, *, alert: bool = True
+    inst: Installation,
+    run_id: str,
+    now: dt.datetime | None = None,
+    *,
+    alert: bool = True,
+    run_level: Sequence[CheckResult] | None = None,
 ) -> AuditSummary:
     """Verify the ledger, reconcile, append ``audit.completed``; the run's summary.
 
-    A run that is already finished is summarised from what it recorded, unchanged.
+    A run that is already finished is summarised from what it recorded, unchanged. ``run_level``
+    passes :func:`run_level_results` computed meanwhile (while batches ran elsewhere).
 
     Raises:
         AuditRunNotFound: no such run.
@@ -473,7 +518,6 @@ def finish_run(
         DatabaseUnavailable: the database failed.
     """
     now = now or dt.datetime.now(dt.UTC)
-    settings = inst.settings
     try:
         with inst.sessions() as session:
             run = session.get(AuditRun, run_id)
@@ -490,16 +534,10 @@ def finish_run(
                     f"audit run {run_id!r}: {len(waiting)} batch(es) still pending (first: {waiting[0]})"
                 )
             recorder = Recorder(inst, run_id, all_recorded_keys(session, run_id), BATCH_SIZE, lambda: now)
-            down = _store_down(inst.store)
-            if down is not None:
-                evidence = {"error_code": down.code, "error": down.message}
-                recorder.add(CheckResult(STORE_KEY, "reconcile", "unreachable", evidence))
-            elif (RECONCILE_KEY, "reconcile") not in recorder.done:
-                report = reconcile(session, inst.store, settings, now)
-                for found in from_findings(report.findings, report.counts):
-                    recorder.add(found)
-            verifiers = load_known_verifiers(settings.keys_dir)
-            recorder.add(from_ledger(check_whole_ledger(session, verifiers, origin=settings.ledger_origin)))
+            if run_level is None and (RECONCILE_KEY, "reconcile") not in recorder.done:
+                run_level = run_level_results(inst, session, now)
+            for result in run_level or ():
+                recorder.add(result)
         recorder.flush()
     except SQLAlchemyError as exc:
         raise db_error("finishing the run")(exc) from exc
@@ -653,7 +691,9 @@ def run_audit(
     if scope not in SCOPES:
         raise ValueError(f"audit scope: expected one of {', '.join(SCOPES)}, found {scope!r}")
     if resume is None:
-        run_id = start_run(inst, scope, now, dossiers=dossiers, objects_per_batch=objects_per_batch).run_id
+        run_id = start_run(
+            inst, scope, now, dossiers=dossiers, objects_per_batch=objects_per_batch, parallel=workers
+        ).run_id
     else:
         run_id = resume
         _require_running(inst, resume)
@@ -670,9 +710,21 @@ def complete_run(
     clock: Callable[[], dt.datetime] | None = None,
     alert: bool = True,
 ) -> AuditSummary:
-    """Check every pending batch of a planned run here, one after the other, then finish it."""
+    """Check every pending batch of a planned run here, then finish it.
+
+    With ``workers`` > 1 and several batches, ``workers`` forked processes take the batches (each
+    opens its own installation: the per-object work holds the GIL, threads would not scale);
+    otherwise the batches run here one after the other, hashing on ``workers`` threads.
+    ``clock`` stamps results only when the batches run in this process.
+    """
     budget = inst.settings.audit.io_budget_bytes_per_s
-    for number in pending_batches(inst, run_id):
+    pending = pending_batches(inst, run_id)
+    if workers > 1 and len(pending) > 1 and inst.settings.store != "memory" and _can_fork():
+        run_level = batches_in_processes(
+            inst, run_id, pending, workers, batch_size=batch_size, now=now, io_budget=budget
+        )
+        return finish_run(inst, run_id, now, alert=alert, run_level=run_level)
+    for number in pending:
         run_batch(
             inst,
             run_id,
@@ -684,6 +736,61 @@ def complete_run(
             io_budget=budget,
         )
     return finish_run(inst, run_id, now, alert=alert)
+
+
+# ---------------------------------------------------------------- in-process: batches on forked processes
+#: The installation of a forked batch process (opened once per process by :func:`_open_child`).
+_CHILD: dict[str, Installation] = {}
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _open_child(settings: Settings) -> None:
+    from api.wiring import open_installation
+
+    _CHILD["inst"] = open_installation(settings)
+
+
+def _child_batch(run_id: str, number: int, batch_size: int, now: dt.datetime, io_budget: int | None) -> str:
+    return run_batch(_CHILD["inst"], run_id, number, batch_size=batch_size, now=now, io_budget=io_budget)
+
+
+def batches_in_processes(
+    inst: Installation,
+    run_id: str,
+    numbers: Sequence[int],
+    workers: int,
+    *,
+    batch_size: int = BATCH_SIZE,
+    now: dt.datetime,
+    io_budget: int | None = None,
+) -> list[CheckResult]:
+    """Check ``numbers`` on ``workers`` forked processes; meanwhile, the :func:`run_level_results`.
+
+    The parent's connections are closed before forking (a child never uses an inherited one).
+
+    Raises:
+        DatabaseUnavailable, AuditRunNotFound, AuditRunFinished: as :func:`run_batch`, from a child.
+    """
+    inst.engine.dispose()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(numbers)),
+        mp_context=context,
+        initializer=_open_child,
+        initargs=(inst.settings,),
+    ) as pool:
+        futures = [pool.submit(_child_batch, run_id, n, batch_size, now, io_budget) for n in numbers]
+        try:
+            with inst.sessions() as session:
+                run_level = run_level_results(inst, session, now)
+        except SQLAlchemyError as exc:
+            raise db_error("reconciling")(exc) from exc
+        for future in futures:
+            future.result()  # a child's failure is raised here
+    return run_level
 
 
 def _require_running(inst: Installation, run_id: str) -> None:

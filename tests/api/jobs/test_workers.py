@@ -85,7 +85,9 @@ class Workers:
 
     def registered(self, inst: Installation) -> int:
         with inst.engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM procrastinate.procrastinate_workers")).scalar_one())
+            return int(
+                conn.execute(text("SELECT count(*) FROM procrastinate.procrastinate_workers")).scalar_one()
+            )
 
     def log(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")
@@ -117,7 +119,12 @@ def archived(
     settings = Settings(
         data_dir=tmp_path / "data",
         database_url=fresh_database_url("postgresql"),
-        jobs={"objects_per_batch": 1, "heartbeat_s": 0.5, "stalled_after_s": 3, "stalled_cron": "* * * * * */1"},
+        jobs={
+            "objects_per_batch": 1,
+            "heartbeat_s": 0.5,
+            "stalled_after_s": 3,
+            "stalled_cron": "* * * * * */1",
+        },
     )
     initialise(settings)
     inst = open_installation(settings)
@@ -189,7 +196,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_records_nothing_twice(
     slow = archived.settings.model_copy(
         update={
             "audit": archived.settings.audit.model_copy(update={"io_budget_bytes_per_s": 400_000}),
-            "jobs": archived.settings.jobs.model_copy(update={"results_per_commit": 1}),
+            "jobs": archived.settings.jobs.model_copy(
+                update={"results_per_commit": 1, "objects_per_batch": 8}
+            ),
         }
     )
     workers = Workers(slow, tmp_path)

@@ -38,27 +38,28 @@ def test_every_dossier_and_blob_is_in_exactly_one_batch(
 
 
 @given(dossier_lists, st.integers(min_value=1, max_value=20))
-def test_a_batch_overflows_only_to_keep_one_dossier_whole(
+def test_a_batch_overflows_only_for_one_dossier_unit(
     dossiers: list[tuple[str, list[str]]], per_batch: int
 ) -> None:
     for batch in plan_batches(dossiers, objects_per_batch=per_batch):
         if batch.objects > per_batch:
-            assert len(batch.archive_ids) == 1  # a single dossier larger than a batch
+            assert len(batch.archive_ids) == 1 and not batch.blob_keys  # 3 objects > a tiny limit
 
 
-@given(dossier_lists)
-def test_a_blob_shared_by_two_dossiers_goes_with_the_first(dossiers: list[tuple[str, list[str]]]) -> None:
-    owner: dict[str, str] = {}
-    for archive_id, ks in dossiers:
-        for k in ks:
-            owner.setdefault(k, archive_id)
-    for batch in plan_batches(dossiers, objects_per_batch=1):
-        assert all(owner[k] in batch.archive_ids for k in batch.blob_keys)
+@given(dossier_lists, st.integers(min_value=1, max_value=10**6))
+def test_bytes_per_batch_is_kept_unless_one_blob_is_larger(
+    dossiers: list[tuple[str, list[str]]], limit: int
+) -> None:
+    sizes = {k: (int(k[-2:]) + 1) * 40_000 for _, ks in dossiers for k in ks}
+    for batch in plan_batches(dossiers, sizes=sizes, bytes_per_batch=limit, objects_per_batch=10**6):
+        total = sum(sizes[k] for k in batch.blob_keys)
+        assert total <= limit or len(batch.blob_keys) == 1
 
 
 def test_bc_dossiers_are_named_in_their_batch() -> None:
     batches = plan_batches([("A", ["x"]), ("B", ["y"])], bc={"B"}, objects_per_batch=DOSSIER_OBJECTS + 1)
     assert [(b.archive_ids, b.bc_ids) for b in batches] == [(("A",), ()), (("B",), ("B",))]
+    assert [b.blob_keys for b in batches] == [("x",), ("y",)]
 
 
 def test_empty_catalog_gives_no_batch() -> None:
