@@ -76,6 +76,7 @@ class Submission(Base):
     case_number: Mapped[str | None] = mapped_column(String(64), index=True)
     archive_id: Mapped[str | None] = mapped_column(String(64))
     problems_json: Mapped[str] = mapped_column(Text, default="[]")  # list of {code,item,path,line,message}
+    submitted_by: Mapped[str | None] = mapped_column(String(128), index=True)  # API token id; None: CLI
 
 
 class Dossier(Base):
@@ -344,3 +345,23 @@ class AuditBatch(Base):
     objects: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(128))
     finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class ApiToken(Base):
+    """An API token (issue 6): shown once when created, stored as the SHA-256 of its secret part.
+
+    The token text is ``edt_<id>_<secret>``; ``id`` is public (logs, audit trails), the secret is
+    32 random bytes. ``role`` is submitter | archivist | auditor | admin. A token is usable while
+    ``revoked_at`` is empty and ``expires_at`` is empty or in the future. Written by :mod:`archive.tokens`.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
