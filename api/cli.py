@@ -40,7 +40,9 @@ from api.cli_ledger import ledger_verify, rotate_key
 from api.cli_overdue import audit_overdue
 from api.cli_proof import proof_app
 from api.cli_report import report
+from api.cli_serve import serve
 from api.cli_storage import storage_app
+from api.cli_tokens import tokens_app
 from api.cli_worker import queue_ingest_command, worker
 from api.wiring import initialise
 from archive.catalog import queries
@@ -66,6 +68,8 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(storage_app, name="storage")
 app.add_typer(audit_app, name="audit")
 app.command("worker")(worker)
+app.command("serve")(serve)
+app.add_typer(tokens_app, name="tokens")
 audit_app.command("overdue")(audit_overdue)
 app.command("evidence")(evidence)
 app.command("verify")(verify)

@@ -64,6 +64,19 @@ class JobSettings(BaseModel):
     results_per_commit: int = Field(default=200, ge=1)
 
 
+class ApiSettings(BaseModel):
+    """The HTTP service (``EDOSSIER_API__*``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # publishing the latest signed checkpoint needs no token (auditors and witnesses fetch it)
+    public_checkpoint: bool = True
+    # an uploaded ZIP larger than this is refused while it streams in (413); default: limits.package_bytes
+    max_upload_bytes: int | None = Field(default=None, ge=1)
+    # archive a sample dossier when `edossier serve` starts on an empty archive, so a new user sees something real
+    sample_on_first_start: bool = True
+
+
 class Settings(BaseSettings):
     """All configuration of one installation."""
 
@@ -115,6 +128,7 @@ class Settings(BaseSettings):
     ingest_workers: int = Field(default=2, ge=1, le=64)
     # Job engine (Procrastinate on PostgreSQL): scheduler tick, daily overdue check, stalled workers
     jobs: JobSettings = Field(default_factory=JobSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @field_validator("digest_algorithms")
     @classmethod

@@ -1,0 +1,46 @@
+"""``create_app(settings)``: the HTTP API under ``/api/v1`` (OpenAPI at ``/openapi.json``, docs at ``/docs``).
+
+The app opens one :class:`~api.wiring.Installation` at start-up (database migrated and checked,
+keys loaded) and closes it at shutdown; routes take it from :func:`api.http.deps.installation`.
+Errors go through :mod:`api.http.errors` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.http.errors import install_handlers
+from api.http.metrics import install_request_metrics
+from api.http.routes import dossiers, health, ledger
+from api.wiring import Installation, open_installation
+from archive.settings import Settings
+from integrity.reports.header import installed_version
+
+
+def create_app(settings: Settings, *, installation: Installation | None = None) -> FastAPI:
+    """The API for ``settings`` (or for an already open ``installation``, which the caller closes)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = installation is None
+        app.state.inst = open_installation(settings) if own else installation
+        try:
+            yield
+        finally:
+            if own:
+                app.state.inst.close()
+
+    app = FastAPI(
+        title="edossier",
+        version=installed_version(),
+        description="电子卷宗归档与四性检测服务 — court e-dossier archive and integrity monitor",
+        lifespan=lifespan,
+    )
+    install_handlers(app)
+    install_request_metrics(app)
+    for module in (health, ledger, dossiers):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,60 @@
+"""The whole route × role matrix, and what each role sees of a dossier (副卷 stays hidden)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.http.conftest import Served
+
+PUBLIC = ("anonymous", "submitter", "archivist", "auditor", "admin")
+READERS = ("archivist", "auditor", "admin")
+CALLERS = (None, "submitter", "archivist", "auditor", "admin")
+
+#: (method, path template, roles allowed; "anonymous" = no token needed)
+ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("GET", "/api/v1/health", PUBLIC),
+    ("GET", "/api/v1/ready", PUBLIC),
+    ("GET", "/metrics", PUBLIC),
+    ("GET", "/api/v1/ledger/checkpoint", PUBLIC),
+    ("GET", "/api/v1/ledger/proofs/inclusion/{archive_id}", READERS),
+    ("GET", "/api/v1/ledger/proofs/consistency?from=1", READERS),
+    ("GET", "/api/v1/dossiers", READERS),
+    ("GET", "/api/v1/dossiers/{archive_id}", READERS),
+    ("GET", "/api/v1/dossiers/{archive_id}/evidence", READERS),
+)
+
+
+def test_every_route_of_the_app_is_in_the_matrix(served: Served) -> None:
+    schema = served.client.get("/openapi.json").json()
+    published = {(method.upper(), path) for path, ops in schema["paths"].items() for method in ops}
+    listed = {(m, p.split("?")[0]) for m, p, _ in ROUTES}
+    assert published == listed
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
+@pytest.mark.parametrize("role", CALLERS, ids=[str(r) for r in CALLERS])
+def test_route_answers_each_role_as_the_matrix_says(
+    served: Served, method: str, path: str, allowed: tuple[str, ...], role: str | None
+) -> None:
+    url = path.format(archive_id=served.archive_id)
+    response = served.client.request(method, url, headers=served.headers(role))
+    if "anonymous" in allowed or role in allowed:
+        assert response.status_code == 200, response.text
+    else:
+        expected = 401 if role is None else 403
+        assert response.status_code == expected, response.text
+        error = response.json()["error"]
+        assert error["code"] == ("authentication_required" if role is None else "forbidden")
+        assert error["status"] == expected
+
+
+def _volumes(served: Served, role: str) -> set[str]:
+    body = served.client.get(f"/api/v1/dossiers/{served.archive_id}", headers=served.headers(role)).json()
+    assert body["documents"], body
+    return {d["volume"] for d in body["documents"]}
+
+
+def test_secondary_volume_is_listed_to_archivists_and_admins_only(served: Served) -> None:
+    assert _volumes(served, "archivist") == {"正卷", "副卷"}
+    assert _volumes(served, "admin") == {"正卷", "副卷"}
+    assert _volumes(served, "auditor") == {"正卷"}
