@@ -12,9 +12,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.http.dispatch import dispatcher_for
 from api.http.errors import install_handlers
 from api.http.metrics import install_request_metrics
-from api.http.routes import dossiers, health, ledger
+from api.http.routes import dossiers, health, ledger, submissions
 from api.wiring import Installation, open_installation
 from archive.settings import Settings
 from integrity.reports.header import installed_version
@@ -27,9 +28,11 @@ def create_app(settings: Settings, *, installation: Installation | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = installation is None
         app.state.inst = open_installation(settings) if own else installation
+        app.state.dispatcher = dispatcher_for(app.state.inst)
         try:
             yield
         finally:
+            await app.state.dispatcher.close()
             if own:
                 app.state.inst.close()
 
@@ -41,6 +44,6 @@ def create_app(settings: Settings, *, installation: Installation | None = None) 
     )
     install_handlers(app)
     install_request_metrics(app)
-    for module in (health, ledger, dossiers):
+    for module in (health, ledger, dossiers, submissions):
         app.include_router(module.router)
     return app

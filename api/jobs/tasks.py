@@ -13,6 +13,8 @@ function does in-process; nothing here decides anything.
 * ``edossier.overdue_check`` (periodic, daily) – alerts on overdue archiving and overdue audits.
 * ``edossier.retry_stalled`` (periodic) – jobs of a worker without heartbeat for
   ``settings.jobs.stalled_after_s`` go back to the queue; a retried batch skips what was recorded.
+* ``edossier.ingest_upload(upload_id)`` – :func:`archive.uploads.process_upload` of a package received
+  over HTTP (retried while the store or database is down).
 * ``edossier.ingest(path, sha256)`` – :meth:`archive.ingest.service.IngestService.ingest` of a
   package on a path every worker can read.
 
@@ -33,9 +35,11 @@ from procrastinate import JobContext, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
 
 from archive.catalog.errors import DatabaseUnavailable
+from archive.uploads import process_upload
 from integrity.audit.overdue_check import raise_overdue_alerts
 from integrity.audit.runner import finish_run, pending_batches, run_batch, worker_name
 from integrity.audit.scheduled import start_due_run
+from standards.errors import StorageUnavailable
 
 if TYPE_CHECKING:
     from api.wiring import Installation
@@ -49,6 +53,7 @@ AUDIT_TICK = "edossier.audit_tick"
 OVERDUE_CHECK = "edossier.overdue_check"
 RETRY_STALLED = "edossier.retry_stalled"
 INGEST = "edossier.ingest"
+INGEST_UPLOAD = "edossier.ingest_upload"
 #: Database outages are retried with exponential back-off (2, 4, 8 ... s, at most 10 attempts).
 RETRY_OUTAGES = RetryStrategy(max_attempts=10, exponential_wait=2, retry_exceptions={DatabaseUnavailable})
 
@@ -126,6 +131,10 @@ def ingest(context: JobContext, path: str, sha256: str | None = None) -> dict[st
     return {"status": outcome.status, "archive_id": outcome.archive_id}
 
 
+def ingest_upload(context: JobContext, upload_id: str) -> dict[str, Any] | None:
+    return process_upload(installation(context), upload_id)
+
+
 # ---------------------------------------------------------------- registration and deferring
 def register_tasks(app: procrastinate.App, settings: Settings) -> None:
     """Register every task (and the periodic schedules from ``settings.jobs``) on ``app``."""
@@ -133,6 +142,8 @@ def register_tasks(app: procrastinate.App, settings: Settings) -> None:
     app.task(name=AUDIT_BATCH, pass_context=True, queue="audit", retry=RETRY_OUTAGES)(audit_batch)
     app.task(name=AUDIT_FINISH, pass_context=True, queue="audit", retry=RETRY_OUTAGES)(audit_finish)
     app.task(name=INGEST, pass_context=True, queue="ingest", retry=RETRY_OUTAGES)(ingest)
+    retry_store = RetryStrategy(max_attempts=10, exponential_wait=2, retry_exceptions={StorageUnavailable})
+    app.task(name=INGEST_UPLOAD, pass_context=True, queue="ingest", retry=retry_store)(ingest_upload)
     periodic = (
         (AUDIT_TICK, audit_tick, jobs.audit_tick_cron),
         (OVERDUE_CHECK, overdue_check, jobs.overdue_cron),

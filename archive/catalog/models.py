@@ -365,3 +365,28 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class Upload(Base):
+    """A package received over HTTP (issue 6, item 5), from the upload to the ingest's answer.
+
+    ``status``: ``queued`` (bytes staged, waiting for a worker), ``processing``, ``done`` (the ingest
+    answered: archived, already archived or rejected — ``result_json`` is the ``ingest --json``
+    object) or ``failed`` (an outage; ``error`` says why, the job is retried). ``path`` is the staged
+    ZIP, removed once the ingest answered. Written by :mod:`archive.uploads`.
+    """
+
+    __tablename__ = "uploads"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4 text: the submission id given out
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    submitted_by: Mapped[str] = mapped_column(String(128), index=True)  # token id
+    filename: Mapped[str] = mapped_column(String(256))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    declared_sha256: Mapped[str | None] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(1024))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    result_json: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())

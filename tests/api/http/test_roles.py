@@ -8,6 +8,7 @@ from tests.api.http.conftest import Served
 
 PUBLIC = ("anonymous", "submitter", "archivist", "auditor", "admin")
 READERS = ("archivist", "auditor", "admin")
+SUBMITTERS = ("submitter", "archivist", "admin")
 CALLERS = (None, "submitter", "archivist", "auditor", "admin")
 
 #: (method, path template, roles allowed; "anonymous" = no token needed)
@@ -21,6 +22,9 @@ ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("GET", "/api/v1/dossiers", READERS),
     ("GET", "/api/v1/dossiers/{archive_id}", READERS),
     ("GET", "/api/v1/dossiers/{archive_id}/evidence", READERS),
+    ("POST", "/api/v1/submissions", SUBMITTERS),
+    ("GET", "/api/v1/submissions", SUBMITTERS),
+    ("GET", "/api/v1/submissions/{submission_id}", SUBMITTERS),
 )
 
 
@@ -36,10 +40,14 @@ def test_every_route_of_the_app_is_in_the_matrix(served: Served) -> None:
 def test_route_answers_each_role_as_the_matrix_says(
     served: Served, method: str, path: str, allowed: tuple[str, ...], role: str | None
 ) -> None:
-    url = path.format(archive_id=served.archive_id)
+    submission_id = ""
+    if "{submission_id}" in path:  # one of the submitter's own
+        posted = served.client.post("/api/v1/submissions", content=b"", headers=served.headers("submitter"))
+        submission_id = posted.json()["submission_id"]
+    url = path.format(archive_id=served.archive_id, submission_id=submission_id)
     response = served.client.request(method, url, headers=served.headers(role))
     if "anonymous" in allowed or role in allowed:
-        assert response.status_code == 200, response.text
+        assert response.status_code == (202 if method == "POST" else 200), response.text
     else:
         expected = 401 if role is None else 403
         assert response.status_code == expected, response.text
