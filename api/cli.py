@@ -39,6 +39,7 @@ from api.cli_evidence import evidence, public_key, verify
 from api.cli_ledger import ledger_verify, rotate_key
 from api.cli_overdue import audit_overdue
 from api.cli_proof import proof_app
+from api.cli_register import register
 from api.cli_report import report
 from api.cli_serve import serve
 from api.cli_storage import storage_app
@@ -69,6 +70,7 @@ app.add_typer(storage_app, name="storage")
 app.add_typer(audit_app, name="audit")
 app.command("worker")(worker)
 app.command("serve")(serve)
+app.command("register")(register)
 app.add_typer(tokens_app, name="tokens")
 audit_app.command("overdue")(audit_overdue)
 app.command("evidence")(evidence)
