@@ -201,6 +201,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_records_nothing_twice(
             ),
         }
     )
+    archived.settings = slow  # the run is planned with the same batch size the workers use
     workers = Workers(slow, tmp_path)
     try:
         victim = workers.start("victim")
