@@ -222,17 +222,18 @@ def overdue_command(
     deadline_days = settings.archiving_deadline_days if days is None else days
     day = today_for(today)
     inst = open_or_exit(settings, as_json)
+    delivery: AlertDelivery | None = None
     try:
         with inst.sessions() as session:
             found = overdue_cases(session, day, deadline_days)
+        if alert:  # delivered and recorded in the catalog's alert list (never raises)
+            now = dt.datetime.now(dt.UTC)
+            alerts = overdue_archiving_alerts(found, deadline_days, now)
+            delivery = deliver(settings, alerts, now, sessions=inst.write_sessions)
     except StorageError as error:
         exit_unavailable(error, as_json)
     finally:
         inst.close()
-    delivery: AlertDelivery | None = None
-    if alert:
-        now = dt.datetime.now(dt.UTC)
-        delivery = deliver(settings, overdue_archiving_alerts(found, deadline_days, now), now)
     if as_json:
         ui.emit_json(
             {

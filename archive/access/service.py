@@ -247,7 +247,9 @@ def report_mismatch(
         moment = now if now is not None else dt.datetime.now(dt.UTC)
         link = inst.settings.alerts.evidence_link(archive_id)
         alert = access_alert(archive_id, key, error, moment, evidence_link=link)
-        dispatcher = dispatcher_from_settings(inst.settings.alerts, inst.settings.data_dir)
+        dispatcher = dispatcher_from_settings(
+            inst.settings.alerts, inst.settings.data_dir, sessions=inst.write_sessions
+        )
         dispatcher.raise_alert(alert)
         dispatcher.flush()
     except Exception:  # alerting is best effort: the response is already stopped

@@ -390,3 +390,27 @@ class Upload(Base):
     result_json: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class Alert(Base):
+    """An alert the dispatcher raised (issue 6), kept for the archivists' dashboard until acknowledged.
+
+    One row per raised alert, except that a repeat of an alert still open (same ``dedupe_key``, not
+    acknowledged) is not added again. ``details_json`` is the alert's ``details`` as a JSON object;
+    ``acknowledged_by`` is the API token id of who acknowledged it. Written by
+    :mod:`integrity.alerts.catalog`; delivery to channels is the dispatcher's (:mod:`integrity.alerts`).
+    """
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)  # integrity.alerts.model.AlertKind
+    severity: Mapped[str] = mapped_column(String(16))  # critical | warning | info
+    subject: Mapped[str] = mapped_column(String(1024))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    evidence_link: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str] = mapped_column(String(1024), index=True)
+    details_json: Mapped[str] = mapped_column(Text, default="{}")
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))

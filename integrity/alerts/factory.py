@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from integrity.alerts.catalog import CatalogRecorder, RecordingDispatcher
 from integrity.alerts.channels import Channel, LogChannel, SmtpChannel, WebhookChannel
 from integrity.alerts.dispatcher import AlertDispatcher, Clock
 from integrity.alerts.settings import AlertSettings
@@ -43,19 +47,28 @@ def _utc_now() -> datetime:
 
 
 def dispatcher_from_settings(
-    alert_settings: AlertSettings, data_dir: Path, *, clock: Clock | None = None
+    alert_settings: AlertSettings,
+    data_dir: Path,
+    *,
+    clock: Clock | None = None,
+    sessions: sessionmaker[Session] | None = None,
 ) -> AlertDispatcher:
     """A dispatcher over the configured channels, its state in ``<data_dir>/alerts/state.json``.
+
+    Given ``sessions`` (a write session factory of the catalog), every alert it raises is also
+    recorded in the catalog's ``alerts`` table (:class:`~integrity.alerts.catalog.RecordingDispatcher`,
+    best effort) for the dashboard and its acknowledgements.
 
     Raises:
         ValueError: no channel is configured (``log`` off, no webhook, no SMTP host).
     """
-    return AlertDispatcher(
-        channels_from_settings(alert_settings),
-        JsonStateStore(state_path(data_dir)),
-        clock or _utc_now,
-        window=alert_settings.dedupe_window,
-        daily_threshold=alert_settings.daily_threshold,
-        tz=alert_settings.tz,
-        top_n=alert_settings.summary_top_n,
-    )
+    args = (channels_from_settings(alert_settings), JsonStateStore(state_path(data_dir)), clock or _utc_now)
+    limits: dict[str, Any] = {
+        "window": alert_settings.dedupe_window,
+        "daily_threshold": alert_settings.daily_threshold,
+        "tz": alert_settings.tz,
+        "top_n": alert_settings.summary_top_n,
+    }
+    if sessions is not None:
+        return RecordingDispatcher(*args, recorder=CatalogRecorder(sessions), **limits)
+    return AlertDispatcher(*args, **limits)

@@ -70,12 +70,14 @@ def alerts_for(summary: AuditSummary, now: dt.datetime) -> list[Alert]:
 
 
 def raise_alerts(inst: Installation, summary: AuditSummary, now: dt.datetime) -> None:
-    """Queue and deliver the run's alerts through the configured channels; never raises."""
+    """Record the run's alerts in the catalog, queue and deliver them through the channels; never raises."""
     alerts = alerts_for(summary, now)
     if not alerts:
         return
     try:
-        dispatcher = dispatcher_from_settings(inst.settings.alerts, inst.settings.data_dir)
+        dispatcher = dispatcher_from_settings(
+            inst.settings.alerts, inst.settings.data_dir, sessions=inst.write_sessions
+        )
         dispatcher.raise_alerts(alerts)
         dispatcher.flush()
     except Exception:  # alerting is best effort: an audit's verdict is recorded regardless

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from archive.cases import OverdueCase, court_today, overdue_cases
 from archive.catalog.errors import DatabaseUnavailable
@@ -121,17 +122,26 @@ def read_overdue_audits(inst: Installation, now: dt.datetime, max_age_days: int)
         raise _unavailable("reading audit coverage", exc) from exc
 
 
-def deliver(settings: Settings, alerts: Sequence[Alert], now: dt.datetime) -> AlertDelivery:
+def deliver(
+    settings: Settings,
+    alerts: Sequence[Alert],
+    now: dt.datetime,
+    *,
+    sessions: sessionmaker[Session] | None = None,
+) -> AlertDelivery:
     """Queue ``alerts`` and flush them through the configured channels at ``now``; never raises.
 
     ``now`` is the dispatcher's clock too, so the dedupe window and the daily journal follow the time
-    the check ran for. Nothing is done (not even a flush) when there are no alerts.
+    the check ran for. Nothing is done (not even a flush) when there are no alerts. With ``sessions``
+    (a write session factory) the alerts are also recorded in the catalog (best effort).
     """
     if not alerts:
         return AlertDelivery()
     mine = {a.dedupe_key for a in alerts}
     try:
-        dispatcher = dispatcher_from_settings(settings.alerts, settings.data_dir, clock=lambda: now)
+        dispatcher = dispatcher_from_settings(
+            settings.alerts, settings.data_dir, clock=lambda: now, sessions=sessions
+        )
         dispatcher.raise_alerts(alerts)
         report = dispatcher.flush()
     except Exception as exc:  # alerting is best effort: the finding stands whether or not it went out
@@ -166,7 +176,7 @@ def raise_overdue_alerts(inst: Installation, now: dt.datetime) -> OverdueAlertSu
     alerts = overdue_archiving_alerts(cases, deadline_days, now) + overdue_audit_alerts(
         objects, max_age_days, now, limit=settings.alerts.daily_threshold, tz=settings.alerts.tz
     )
-    delivery = deliver(settings, alerts, now)
+    delivery = deliver(settings, alerts, now, sessions=inst.write_sessions)
     summary = OverdueAlertSummary(today, deadline_days, max_age_days, len(cases), len(objects), delivery)
     log.info(
         "overdue check %s: %d case(s) overdue for archiving, %d object(s) overdue for fixity; "

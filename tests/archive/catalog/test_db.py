@@ -102,7 +102,7 @@ def test_upgrade_raises_database_unavailable_when_server_refuses() -> None:
 def test_verify_schema_current_rejects_unmigrated_database(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
-        with pytest.raises(DatabaseNotMigrated, match="expected 0008, found none"):
+        with pytest.raises(DatabaseNotMigrated, match="expected 0009, found none"):
             verify_schema_current(engine)
         upgrade(engine)
         verify_schema_current(engine)

@@ -25,8 +25,8 @@ def _differences(engine: Engine) -> list[object]:
         return list(compare_metadata(context, Base.metadata))
 
 
-def test_head_revision_is_0008() -> None:
-    assert head_revision() == "0008"
+def test_head_revision_is_0009() -> None:
+    assert head_revision() == "0009"
 
 
 def test_upgrade_head_matches_models_then_downgrade_removes_every_table(database_url: str) -> None:
@@ -34,7 +34,7 @@ def test_upgrade_head_matches_models_then_downgrade_removes_every_table(database
     try:
         assert current_revision(engine) is None
         upgrade(engine)
-        assert current_revision(engine) == "0008"
+        assert current_revision(engine) == "0009"
         assert set(inspect(engine).get_table_names()) >= MODEL_TABLES
         assert _differences(engine) == []
 
@@ -82,7 +82,7 @@ def test_comparison_detects_a_schema_that_drifted_from_the_models(database_url: 
 def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
     upgrade(database_url)
     upgrade(database_url)
-    assert current_revision(database_url) == "0008"
+    assert current_revision(database_url) == "0009"
 
 
 def test_schema_head_constant_is_the_newest_migration() -> None:
