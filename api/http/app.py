@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from api.http.dispatch import dispatcher_for
-from api.http.errors import install_handlers
+from api.http.errors import ERROR_RESPONSES, install_handlers, publish_error_shape
 from api.http.metrics import install_request_metrics
-from api.http.routes import dossiers, health, ledger, submissions
+from api.http.routes import alerts, audits, cases, dossiers, health, ledger, reports, submissions
+from api.http.ui.pages import router as ui_router
 from api.wiring import Installation, open_installation
 from archive.settings import Settings
 from integrity.reports.header import installed_version
@@ -44,6 +46,15 @@ def create_app(settings: Settings, *, installation: Installation | None = None) 
     )
     install_handlers(app)
     install_request_metrics(app)
-    for module in (health, ledger, dossiers, submissions):
-        app.include_router(module.router)
+    for module in (health, ledger, dossiers, submissions, audits, cases, reports, alerts):
+        app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.include_router(ui_router)
+    plain_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = publish_error_shape(plain_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -10,10 +10,12 @@ errors (unknown route, wrong method, a request that fails validation) get the sa
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from standards.errors import BadInput, EdossierError, StorageError, StorageUnavailable, VerificationFailed
@@ -56,7 +58,13 @@ STATUS_BY_CODE: dict[str, int] = {
     "package_too_large": 413,
     "file_too_large": 413,
     "request_too_large": 413,
-    "tree_size_out_of_range": 400,
+    "ledger_size_out_of_range": 404,  # no tree of that size (yet): the resource does not exist
+    "audit_dossier_not_found": 404,
+    "report_not_found": 404,
+    "malformed_report": 500,  # a stored report that cannot be rebuilt: the server's fault, not the caller's
+    "alert_not_found": 404,
+    "alert_already_acknowledged": 409,
+    "cases_file_too_large": 413,
 }
 #: Families, most specific first.
 STATUS_BY_FAMILY: tuple[tuple[type[EdossierError], int], ...] = (
@@ -66,6 +74,50 @@ STATUS_BY_FAMILY: tuple[tuple[type[EdossierError], int], ...] = (
     (BadInput, 400),
     (EdossierError, 500),
 )
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    status: int
+
+
+class ErrorBody(BaseModel):
+    """The one error shape, as published in the OpenAPI document."""
+
+    error: ErrorDetail
+
+
+#: Documented on every route: the error answers any route may give, all in the one shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (400, "Bad input"),
+        (401, "No token, or a token that is not valid"),
+        (403, "The token's role may not do this"),
+        (404, "Not found"),
+        (409, "Stored data failed verification, or the state forbids it"),
+        (413, "Request body over the limit"),
+        (422, "Request parameters invalid"),
+        (500, "Internal error"),
+        (503, "Database or object store unavailable"),
+    )
+}
+
+
+def publish_error_shape(document: dict[str, Any]) -> dict[str, Any]:
+    """Make every documented error answer ``application/json`` with :class:`ErrorBody` in the OpenAPI document.
+
+    FastAPI files an extra response under the route's own media type (``text/plain`` for the
+    checkpoint, a byte stream for downloads); errors are JSON whatever the route returns.
+    """
+    ref = {"$ref": "#/components/schemas/ErrorBody"}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if status.isdigit() and int(status) in ERROR_RESPONSES:
+                    response["content"] = {"application/json": {"schema": ref}}
+    return document
 
 
 def status_for(error: EdossierError) -> int:

@@ -2,23 +2,44 @@
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Iterator
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
+from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.http.deps import OPERATORS, READERS, Inst, allow
 from api.http.errors import NotFound
+from archive.access.errors import AccessDigestMismatch
+from archive.access.service import open_document, report_mismatch
 from archive.catalog import queries
 from archive.catalog.errors import DatabaseUnavailable
 from archive.catalog.models import Document, Dossier
 from archive.tokens import Principal, Role
+from standards.errors import StorageError
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
 Reader = Annotated[Principal, Depends(allow(*READERS))]
+Operator = Annotated[Principal, Depends(allow(*OPERATORS))]
+MEDIA_TYPES = {
+    "PDF": "application/pdf",
+    "OFD": "application/ofd",
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "TIFF": "image/tiff",
+    "XML": "application/xml",
+    "WAV": "audio/wav",
+    "MP3": "audio/mpeg",
+    "MP4": "video/mp4",
+}
 SECONDARY_VOLUME = "副卷"
 MAX_PAGE = 200
+MAX_OFFSET = 10**9
 
 
 def sees_secondary(role: Role) -> bool:
@@ -68,7 +89,7 @@ def search(
     department: Annotated[str | None, Query(max_length=128)] = None,
     year: Annotated[int | None, Query(ge=1949, le=9999)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     query = select(Dossier)
     if case_number:
@@ -111,3 +132,47 @@ def detail(archive_id: str, inst: Inst, who: Reader) -> dict[str, Any]:
     except SQLAlchemyError as exc:
         raise DatabaseUnavailable(f"dossier detail: {type(exc).__name__}") from exc
     return body
+
+
+@router.get(
+    "/{archive_id}/documents/{sequence}/content",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "The document's bytes"}},
+    summary="Download a document (利用): re-verified while streaming, logged in the ledger first",
+)
+def download(
+    archive_id: str,
+    inst: Inst,
+    who: Operator,
+    sequence: Annotated[int, PathParam(ge=1, le=100_000)],
+    purpose: Annotated[str | None, Query(max_length=500, description="利用目的 (required for 副卷)")] = None,
+) -> StreamingResponse:
+    """The bytes are checked against the catalog digest as they stream; the last chunk is sent only
+    after the whole file matched, so a client never receives a complete wrong file. A mismatch stops
+    the response and raises an incident. ``dossier.accessed`` is appended before the first byte."""
+    opened = open_document(
+        inst, archive_id, sequence, actor=f"{who.name} ({who.token_id})", role=who.role, purpose=purpose
+    )
+    doc = opened.document
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from opened.chunks
+        except (AccessDigestMismatch, StorageError) as error:
+            report_mismatch(inst, doc.archive_id, doc.store_key, error)
+            raise
+        finally:
+            close = getattr(opened.chunks, "close", None)
+            if close is not None:
+                close()
+
+    name = doc.file_path.rsplit("/", 1)[-1]
+    headers = {
+        "Content-Length": str(doc.size),
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+        "X-Ledger-Leaf": str(opened.leaf_index),
+        "Digest": f"sha-256={base64.b64encode(bytes.fromhex(doc.sha256)).decode()}",
+    }
+    return StreamingResponse(
+        body(), media_type=MEDIA_TYPES.get(doc.format.upper(), "application/octet-stream"), headers=headers
+    )

@@ -22,6 +22,8 @@ from integrity.ledger.store import LedgerStore
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
 Reader = Annotated[Principal, Depends(allow(*READERS))]
+#: Tree sizes are 64-bit in RFC 9162; larger numbers are refused before they reach the database.
+MAX_TREE_SIZE = 2**63 - 1
 
 
 def _b64(data: bytes) -> str:
@@ -75,8 +77,8 @@ def inclusion(archive_id: str, inst: Inst, who: Reader) -> dict[str, Any]:
 def consistency(
     inst: Inst,
     who: Reader,
-    first: Annotated[int, Query(alias="from", ge=0)],
-    second: Annotated[int | None, Query(alias="to", ge=0)] = None,
+    first: Annotated[int, Query(alias="from", ge=0, le=MAX_TREE_SIZE)],
+    second: Annotated[int | None, Query(alias="to", ge=0, le=MAX_TREE_SIZE)] = None,
 ) -> dict[str, Any]:
     store = LedgerStore()
     try:

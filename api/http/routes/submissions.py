@@ -56,13 +56,16 @@ async def submit(
     inst: Inst,
     who: Submitter,
     filename: Annotated[str | None, Query(max_length=256)] = None,
-    x_package_sha256: Annotated[str | None, Header(max_length=128)] = None,
-    content_length: Annotated[int | None, Header(ge=0)] = None,
+    x_package_sha256: Annotated[
+        str,
+        Header(pattern=r"^([0-9a-fA-F]{64})?$", description="The sender's SHA-256 of the ZIP (DA/T 70 GD-1-14)"),
+    ] = "",
 ) -> JSONResponse:
     declared = declared_digest(x_package_sha256)
     limit = _limit(inst)
-    if content_length is not None and content_length > limit:
-        raise UploadTooLarge(f"upload: Content-Length {content_length} is over the limit of {limit} bytes")
+    declared_length = request.headers.get("content-length", "")
+    if declared_length.isdigit() and int(declared_length) > limit:
+        raise UploadTooLarge(f"upload: Content-Length {declared_length} is over the limit of {limit} bytes")
     writer = UploadWriter(inst.settings.staging_dir / "uploads", limit)
     try:
         async for chunk in request.stream():

@@ -118,9 +118,10 @@ def test_over_the_limit_is_413_while_streaming_and_leaves_nothing(served: Served
         assert session.query(Upload).count() == 0
 
 
-def test_bad_declared_digest_is_400(served: Served, package_zip: bytes) -> None:
+def test_bad_declared_digest_is_refused_before_reading_the_body(served: Served, package_zip: bytes) -> None:
     response = submit(served, package_zip, **{"X-Package-SHA256": "abc"})
-    assert response.status_code == 400 and response.json()["error"]["code"] == "declared_digest_invalid"
+    assert response.status_code == 422 and response.json()["error"]["code"] == "request_invalid"
+    assert "x-package-sha256" in response.json()["error"]["message"]
 
 
 def test_wrong_declared_digest_rejects_gd_1_14(served: Served, tmp_path: Path) -> None:
