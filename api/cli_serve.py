@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -47,6 +48,9 @@ def serve(
         bool,
         typer.Option(help="Run the audit scheduler here (default on SQLite; workers do it on PostgreSQL)."),
     ] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="HTTP worker processes (each opens its own installation).")
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (/api/v1, /docs) with the in-process audit scheduler."""
     import uvicorn
@@ -69,8 +73,19 @@ def serve(
         if scheduler and not settings.effective_database_url.startswith("postgresql"):
             background = InProcessScheduler(inst)
             background.start()
-        ui.err.print(f"edossier serve: http://{host}:{port}/docs", markup=False)
-        uvicorn.run(create_app(settings, installation=inst), host=host, port=port, log_level="info")
+        ui.err.print(f"edossier serve: http://{host}:{port}/ui  (API docs: /docs)", markup=False)
+        if workers == 1:
+            uvicorn.run(create_app(settings, installation=inst), host=host, port=port, log_level="info")
+        else:  # worker processes build their settings from the environment (api.http.factory)
+            os.environ["EDOSSIER_DATA_DIR"] = str(settings.data_dir.resolve())
+            uvicorn.run(
+                "api.http.factory:app_from_environment",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="info",
+            )
     except StorageError as error:
         exit_unavailable(error, False)
     finally:

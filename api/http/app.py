@@ -7,10 +7,12 @@ Errors go through :mod:`api.http.errors` only.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from api.http.dispatch import dispatcher_for
@@ -22,15 +24,21 @@ from api.wiring import Installation, open_installation
 from archive.settings import Settings
 from integrity.reports.header import installed_version
 
+ROUTE_THREADS = 8
+
 
 def create_app(settings: Settings, *, installation: Installation | None = None) -> FastAPI:
     """The API for ``settings`` (or for an already open ``installation``, which the caller closes)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run on worker threads; more threads than this only fight over the GIL and the
+        # connection pool, which shows as a long latency tail under load (bench/api.py).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = ROUTE_THREADS
         own = installation is None
         app.state.inst = open_installation(settings) if own else installation
         app.state.dispatcher = dispatcher_for(app.state.inst)
+        gc.freeze()  # start-up objects (settings, schemas, code tables) leave the collector's scans
         try:
             yield
         finally:

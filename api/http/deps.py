@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -15,8 +15,8 @@ from archive.catalog.errors import DatabaseUnavailable
 from archive.tokens import Principal, Role, authenticate
 
 
-def installation(request: Request) -> Installation:
-    """The installation the app opened at start-up."""
+async def installation(request: Request) -> Installation:
+    """The installation the app opened at start-up (async: no I/O, so no hop to a worker thread)."""
     inst: Installation = request.app.state.inst
     return inst
 
@@ -48,10 +48,10 @@ def caller(
 Caller = Annotated[Principal | None, Depends(caller)]
 
 
-def allow(*roles: Role) -> Callable[[Principal | None], Principal]:
+def allow(*roles: Role) -> Callable[[Principal | None], Awaitable[Principal]]:
     """A dependency that lets only ``roles`` through (401 without a token, 403 with another role)."""
 
-    def check(who: Caller) -> Principal:
+    async def check(who: Caller) -> Principal:  # async: no I/O, no thread hop
         if who is None:
             raise AuthenticationRequired("this endpoint needs a token: Authorization: Bearer <token>")
         if who.role not in roles:

@@ -83,7 +83,8 @@ def _make_sqlite_engine(parsed: URL, connect_timeout_s: int) -> Engine:
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, connect_args={"timeout": connect_timeout_s})
+    # pool_size covers the API's route threads (api.http.app.ROUTE_THREADS) plus background work
+    engine = create_engine(parsed, connect_args={"timeout": connect_timeout_s}, pool_size=12, max_overflow=8)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

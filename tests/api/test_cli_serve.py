@@ -13,6 +13,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.s3 import free_port
 
 EXE = Path(sys.executable).parent / "edossier"
@@ -37,11 +39,12 @@ def _get(url: str, token: str | None = None) -> tuple[int, Any]:
         return status, body.decode()
 
 
-def test_serve_on_a_fresh_data_dir_shows_a_real_archived_dossier(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_on_a_fresh_data_dir_shows_a_real_archived_dossier(tmp_path: Path, workers: int) -> None:
     data_dir = tmp_path / "data"
     port = free_port()
     proc = subprocess.Popen(
-        [str(EXE), "serve", "--port", str(port)],
+        [str(EXE), "serve", "--port", str(port), "--workers", str(workers)],
         env=_env(data_dir),
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "serve.log").open("wb"),
