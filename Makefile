@@ -3,14 +3,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= ./edossier-data
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
-.PHONY: demo test lint bench clean
+.PHONY: serve demo test lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
+
+serve: $(BIN)/.installed
+	$(BIN)/edossier --data-dir $(DATA_DIR) serve --host $(HOST) --port $(PORT)
 
 demo: $(BIN)/.installed
 	$(BIN)/edossier --data-dir $(DATA_DIR) demo
