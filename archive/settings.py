@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integrity.alerts.settings import AlertSettings
@@ -27,7 +27,8 @@ class S3Settings(BaseModel):
 
     endpoint: str = "127.0.0.1:9000"
     access_key: str = "minioadmin"
-    secret_key: str = "minioadmin"  # noqa: S105 - MinIO's documented development default
+    # SecretStr: never shown by repr, logs or error messages; MinIO's documented development default
+    secret_key: SecretStr = SecretStr("minioadmin")
     bucket: str = "edossier"
     secure: bool = False
     region: str = "us-east-1"

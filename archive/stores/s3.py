@@ -91,7 +91,7 @@ class S3Store:
         self.client = Minio(
             settings.endpoint,
             access_key=settings.access_key,
-            secret_key=settings.secret_key,
+            secret_key=settings.secret_key.get_secret_value(),
             secure=settings.secure,
             region=settings.region,
             http_client=_http_client(timeout_s, retries),
