@@ -212,6 +212,8 @@ def open_document(
             actor=actor,
             documents=[sequence],
             request_id=request_id,
+            role=role,
+            volume=info.volume,
             ledger=ledger,
         )
         note = ledger.sign_checkpoint(

@@ -288,11 +288,17 @@ def dossier_accessed(
     actor: str,
     documents: Sequence[int] | None = None,
     request_id: str | None = None,
+    role: str | None = None,
+    volume: str | None = None,
     ledger: LedgerStore = _DEFAULT_LEDGER,
 ) -> AppendedLeaf:
-    """Record a use of a dossier (``access``: view, download, print or export). Raises as :func:`record_event`."""
+    """Record a use of a dossier (``access``: view, download, print or export), with the reader's role
+    and the 卷别 read when known. Raises as :func:`record_event`."""
     fields = {"access": access, "purpose": purpose} | _opt(
-        documents=list(documents) if documents is not None else None, request_id=request_id
+        documents=list(documents) if documents is not None else None,
+        request_id=request_id,
+        role=role,
+        volume=volume,
     )
     return record_event(
         session, "dossier.accessed", fields, now=now, actor=actor, archive_id=archive_id, ledger=ledger

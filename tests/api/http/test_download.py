@@ -38,6 +38,7 @@ def test_download_streams_the_verified_bytes_and_logs_the_access(served: Served)
     assert response.headers["content-type"] == "application/pdf"
     [event] = _accessed(served)
     assert event["archive_id"] == served.archive_id and event["documents"] == [doc.sequence]
+    assert (event["role"], event["volume"]) == ("archivist", "正卷")
     assert int(response.headers["x-ledger-leaf"]) >= 0
 
 

@@ -42,6 +42,8 @@ def test_clean_download_yields_the_file_and_one_accessed_leaf_committed_before_s
         "purpose": PURPOSE_NOT_GIVEN,
         "documents": [BIG],
         "request_id": "req-1",
+        "role": "submitter",
+        "volume": "正卷",
     }
     data = b"".join(opened.chunks)
     assert data == anywhere.original(BIG) and len(data) > 1024 * 1024
