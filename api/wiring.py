@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archive.catalog import db
 from archive.settings import Settings
+from archive.staging_sweep import sweep_staging
 from archive.stores import ObjectStore, open_store
 from integrity.keys import ensure_key, key_paths, load_signer
 from integrity.ledger.publication import CheckpointPublisher
@@ -102,6 +103,9 @@ def initialise(settings: Settings) -> list[str]:
     store = open_store(settings, prepare=True)
     store.check_ready()
     done.append(f"object store {store.name} ready")
+    swept = sweep_staging(settings.staging_dir)
+    if swept:
+        done.append(f"staging: removed {len(swept)} folder(s) left by interrupted runs")
     return done
 
 
