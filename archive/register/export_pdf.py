@@ -10,7 +10,6 @@ figure is counted close the document. Output is deterministic for the same table
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -19,11 +18,11 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from archive.cases import CHINA_TZ
 from archive.register.model import SUMMARY_HEADERS, RegisterRow, RegisterTable, percent, register_notes
-from integrity.reports.render_pdf import _register_font, find_cjk_font
+from integrity.reports.render_pdf import build_pdf, find_cjk_font, register_font
 
 TITLE = "电子档案归档台账"
 WIDTHS_MM = (56, 20, 20, 22, 22, 24, 48, 48)
@@ -89,7 +88,7 @@ def register_pdf(table: RegisterTable, *, font_path: Path | None = None) -> byte
         ReportFontMissing: no CJK font file was found (see :func:`find_cjk_font`).
         ReportFontUnsupported: the font file is not a TrueType font reportlab can embed.
     """
-    font = _register_font(find_cjk_font(font_path))
+    font = register_font(find_cjk_font(font_path))
     base = ParagraphStyle("base", fontName=font, fontSize=9, leading=12, wordWrap="CJK")
     title = ParagraphStyle("title", parent=base, fontSize=16, leading=22, alignment=1, spaceAfter=2 * mm)
     subtitle = ParagraphStyle("subtitle", parent=base, alignment=1, spaceAfter=4 * mm)
@@ -109,24 +108,13 @@ def register_pdf(table: RegisterTable, *, font_path: Path | None = None) -> byte
     story.append(Spacer(1, 6 * mm))
     story += [_p(note, small) for note in register_notes(table)]
 
-    def footer(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(font, 8)
-        canvas.drawCentredString(PAGE[0] / 2, 10 * mm, f"{TITLE} · {span} · 第 {doc.page} 页")
-        canvas.restoreState()
-
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=PAGE,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=14 * mm,
-        bottomMargin=18 * mm,
+    as_of = table.as_of.astimezone(CHINA_TZ).isoformat(timespec="seconds")
+    return build_pdf(
+        story,
+        font=font,
+        footer=lambda page: f"{TITLE} · {span} · 第 {page} 页",
         title=f"{TITLE} {span}",
-        author="edossier",
-        subject=f"归档台账 {span}，统计时间 {table.as_of.astimezone(CHINA_TZ).isoformat(timespec='seconds')}",
-        invariant=True,
+        subject=f"归档台账 {span}，统计时间 {as_of}",
+        pagesize=PAGE,
+        margins=(15 * mm, 15 * mm, 14 * mm, 18 * mm),
     )
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buffer.getvalue()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -93,7 +93,7 @@ def find_cjk_font(explicit: Path | None = None, environ: Mapping[str, str] | Non
 
 
 @cache
-def _register_font(path: Path) -> str:
+def register_font(path: Path) -> str:
     """Register ``path`` with reportlab once; returns its registered name."""
     name = "EdossierCJK-" + hashlib.sha256(str(path).encode()).hexdigest()[:12]  # stable across runs
     try:
@@ -226,7 +226,7 @@ def render_pdf(
         ReportFontMissing: no CJK font file was found (see :func:`find_cjk_font`).
         ReportFontUnsupported: the font file is not a TrueType font reportlab can embed.
     """
-    font = _register_font(find_cjk_font(font_path))
+    font = register_font(find_cjk_font(font_path))
     s = _styles(font)
     head = header or header_for(report)
     rows = item_rows(report, items)
@@ -250,26 +250,50 @@ def render_pdf(
         _p("检测人：________________　　审核人：________________　　日期：________________", s["bold"]),
     ]
 
-    def footer(canvas: Any, doc: Any) -> None:
+    return build_pdf(
+        story,
+        font=font,
+        footer=lambda page: f"{head.subject} · {head.stage_name}检测报告 · 第 {page} 页",
+        title=f"电子档案四性检测报告 {head.subject}",
+        subject=f"DA/T 70-2018 {head.stage_name}环节检测",
+        margins=(18 * mm, 18 * mm, 16 * mm, 18 * mm),
+    )
+
+
+def build_pdf(
+    story: list[Any],
+    *,
+    font: str,
+    footer: Callable[[int], str],
+    title: str,
+    subject: str,
+    pagesize: tuple[float, float] = A4,
+    margins: tuple[float, float, float, float] = (18 * mm, 18 * mm, 16 * mm, 18 * mm),
+) -> bytes:
+    """Lay out ``story`` on ``pagesize`` pages with a centred footer line per page; the PDF's bytes.
+
+    ``margins`` are left, right, top, bottom; ``invariant`` output (same input, same bytes).
+    """
+
+    def draw_footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(font, 8)
-        canvas.drawCentredString(
-            A4[0] / 2, 10 * mm, f"{head.subject} · {head.stage_name}检测报告 · 第 {doc.page} 页"
-        )
+        canvas.drawCentredString(pagesize[0] / 2, 10 * mm, footer(doc.page))
         canvas.restoreState()
 
+    left, right, top, bottom = margins
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=18 * mm,
-        title=f"电子档案四性检测报告 {head.subject}",
+        pagesize=pagesize,
+        leftMargin=left,
+        rightMargin=right,
+        topMargin=top,
+        bottomMargin=bottom,
+        title=title,
         author="edossier",
-        subject=f"DA/T 70-2018 {head.stage_name}环节检测",
+        subject=subject,
         invariant=True,
     )
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    doc.build(story, onFirstPage=draw_footer, onLaterPages=draw_footer)
     return buffer.getvalue()

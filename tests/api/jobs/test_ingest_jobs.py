@@ -76,3 +76,10 @@ def test_queue_needs_postgres(tmp_path: Path, fresh_database_url: Callable[..., 
     worker = _cli(settings, "worker")
     assert worker.returncode == 2
     assert "needs PostgreSQL" in worker.stderr + worker.stdout
+
+
+def test_worker_help_lists_the_job_engines_queues() -> None:
+    from api.cli_worker import QUEUES as CLI_QUEUES
+    from api.jobs.app import QUEUES
+
+    assert CLI_QUEUES == QUEUES  # repeated in the CLI so `edossier --help` does not import Procrastinate
