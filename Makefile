@@ -6,7 +6,7 @@ DATA_DIR ?= ./edossier-data
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve demo test lint bench clean
+.PHONY: serve demo test lint bench clean audit-deps
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ test: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+audit-deps: $(BIN)/.installed
+	$(BIN)/python .ci/audit_deps.py
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/ingest.py
