@@ -36,7 +36,7 @@ def decide(report: dict[str, Any], *, require: bool) -> tuple[int, list[str]]:
             fixed = ", ".join(vuln.get("fix_versions") or []) or "no fixed release"
             lines.append(f"VULNERABLE {dep['name']} {dep.get('version', '?')}: {vuln.get('id')} (fixed in {fixed})")
     if vulnerable:
-        return 1, lines + [f"dependency audit: {len(vulnerable)} vulnerable distribution(s)"]
+        return 1, [*lines, f"dependency audit: {len(vulnerable)} vulnerable distribution(s)"]
     if not deps or len(skipped) == len(deps):
         lines.append(
             f"DEPENDENCY AUDIT NOT RUN: the vulnerability service could not be queried "
