@@ -78,6 +78,33 @@ class ApiSettings(BaseModel):
     sample_on_first_start: bool = True
 
 
+class TransferSettings(BaseModel):
+    """Transfer to the state archive (移交, DA/T 93-2022) and accession (``EDOSSIER_TRANSFER__*``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # 移交单位 / 接收单位 as written in the 说明文件 and the 登记表
+    transferring_unit: str = "人民法院"
+    receiving_unit: str = "档案馆"
+    # 全宗号 of the fonds folder when a dossier's 档号 does not give one
+    fonds_code: str = "F001"
+    # name of the archive's EEP signing key (ECDSA P-256 + self-signed certificate in keys_dir)
+    eep_key_name: str = "edossier-eep"
+
+
+class BackupSettings(BaseModel):
+    """The second store backups go to (``EDOSSIER_BACKUP__*``); BC-3-9 restores a sample from it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # "fs": a folder (``path``, e.g. another disk or a mounted share); "s3": another bucket/endpoint
+    store: Literal["fs", "s3"] | None = None
+    path: Path | None = None
+    s3: S3Settings | None = None
+    # BC-3-9: how many objects a restorability check restores into a scratch area and re-hashes
+    sample_objects: int = Field(default=20, ge=1)
+
+
 class Settings(BaseSettings):
     """All configuration of one installation."""
 
@@ -130,6 +157,8 @@ class Settings(BaseSettings):
     # Job engine (Procrastinate on PostgreSQL): scheduler tick, daily overdue check, stalled workers
     jobs: JobSettings = Field(default_factory=JobSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    transfer: TransferSettings = Field(default_factory=TransferSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
 
     @field_validator("digest_algorithms")
     @classmethod
