@@ -19,6 +19,7 @@ import typer
 
 from api import cli_output as ui
 from api.cli_audit import audit_app
+from api.cli_backup import backup_app, restore
 from api.cli_bag import validate_bag_command
 from api.cli_cases import cases_app
 from api.cli_checks import checks_app
@@ -67,6 +68,8 @@ app.add_typer(proof_app, name="proof")
 app.add_typer(checks_app, name="checks")
 app.add_typer(cases_app, name="cases")
 app.add_typer(storage_app, name="storage")
+app.add_typer(backup_app, name="backup")
+app.command("restore")(restore)
 app.add_typer(audit_app, name="audit")
 app.command("worker")(worker)
 app.command("serve")(serve)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from archive.backup.sample_check import backup_restore_fact
 from archive.catalog.models import Dossier
 from integrity.audit.assemble import Assembly, ManifestUnusable, assemble_aip
 from integrity.audit.ledger_check import check_dossier
@@ -93,6 +94,8 @@ def _run_bc_stage(
             # BC-1-14: the inventory digest recorded at ingest vs the one of the bytes re-read now
             "package_digest_before": dossier.package_digest,
             "package_digest_after": package.source_digest,
+            # BC-3-9: a sample of the latest backup restored into a scratch folder and re-hashed
+            "backup_restore": backup_restore_fact(settings, inst.sessions, dossier, now),
         }
     )
     # BC-3-7 needs ``recorded_environment``: ingest keeps no environment snapshot yet, so the item

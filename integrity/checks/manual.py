@@ -2,13 +2,19 @@
 
 Manual items (2-7, 2-8, 4-5, 4-9; 4-8 until a vulnerability scanner is integrated) return
 ``manual`` with a checklist: what to confirm and where to record it. 4-6 (光盘合格性) does not
-apply to online archiving; 3-9 (备份可恢复性) is ``not_run`` until backups are configured. None of
-these ever reports ``pass``. Pure: reads only ``ctx.stage``.
+apply to online archiving. None of these ever reports ``pass``. Pure: reads only ``ctx.stage``.
+The exception is 3-9 (备份可恢复性), which decides on the fact ``backup_restore`` a full audit gathers
+(:mod:`archive.backup.sample_check`) and is ``not_run`` until backups are configured and exist.
 """
 
 from __future__ import annotations
 
-from integrity.checks.model import CheckContext, ItemResult
+from collections.abc import Mapping
+from typing import Any
+
+from integrity.checks.model import CheckContext, Evidence, ItemResult
+from integrity.hashing import digests_equal
+from standards.problems import Problem
 
 # Where the result is recorded, per stage (GB/T 18894-2016 表A.1 at archiving; 档发〔2012〕7号 附件3 /
 # DA/T 93-2022 附录C at transfer; the preservation check log at BC).
@@ -91,11 +97,96 @@ def check_storage_environment(ctx: CheckContext) -> ItemResult:
     )
 
 
+def _object_problem(item: str, obj: Mapping[str, Any]) -> Problem | None:
+    """3-9: one restored object against the inventory and the live catalog (None: it matches)."""
+    key, want, found = obj.get("key"), obj.get("expected_sha256"), obj.get("found_sha256")
+    catalog = obj.get("catalog_sha256")
+    if obj.get("code") == "object_missing" or found is None:
+        return Problem("backup_object_missing", f"备份清单登记的 {key} 在备份存储中不存在", item, key)
+    if obj.get("code") or not digests_equal(str(want), str(found)):
+        message = f"备份对象 {key} 恢复后 SHA-256 应为 {want}，实为 {found}（大小 {obj.get('size')} 字节）"
+        return Problem("backup_object_mismatch", message, item, key)
+    if catalog is not None and not digests_equal(str(want), str(catalog)):
+        message = f"备份对象 {key} 的 SHA-256 为 {want}，目录数据库登记为 {catalog}"
+        return Problem("backup_catalog_mismatch", message, item, key)
+    return None
+
+
+def _backup_problems(item: str, fact: Mapping[str, Any]) -> list[Problem]:
+    """3-9: every restored object, and the catalog dump, against what the backup and the catalog say."""
+    problems: list[Problem] = []
+    corrupt = fact.get("corrupt")
+    if isinstance(corrupt, Mapping):
+        message = f"备份不完整或已损坏：{corrupt.get('message')}"
+        problems.append(
+            Problem(str(corrupt.get("code", "backup_corrupt")), message, item, corrupt.get("path"))
+        )
+    problems += [p for p in (_object_problem(item, o) for o in fact.get("objects", [])) if p is not None]
+    dump = fact.get("catalog")
+    if isinstance(dump, Mapping):
+        if dump.get("rows") != dump.get("rows_expected") or dump.get("tables_differing"):
+            message = f"备份目录数据应有 {dump.get('rows_expected')} 行，解析得 {dump.get('rows')} 行"
+            problems.append(Problem("backup_catalog_rows", message, item))
+        same_root = digests_equal(str(dump.get("ledger_expected_root")), str(dump.get("ledger_root")))
+        if dump.get("ledger_size") != dump.get("ledger_expected_size") or not same_root:
+            expected = f"{dump.get('ledger_expected_size')} 个叶子、根哈希 {dump.get('ledger_expected_root')}"
+            found = f"{dump.get('ledger_size')} 个叶子、根哈希 {dump.get('ledger_root')}"
+            message = f"备份中的账本应为 {expected}，由备份叶子重算为 {found}"
+            problems.append(Problem("backup_ledger_mismatch", message, item))
+        problems += [
+            Problem("backup_catalog_dump", f"备份目录数据：{p}", item) for p in dump.get("problems", [])
+        ]
+    return problems
+
+
 def check_backup_restorable(ctx: CheckContext) -> ItemResult:
-    """3-9 备份数据可恢复性检测: not run until backups are configured (a later issue)."""
-    return ItemResult(
-        ctx.item_id("3-9"),
-        "not_run",
-        "备份数据可恢复性检测未执行：未配置备份",
-        reason="未配置备份",
+    """3-9 备份数据可恢复性检测 (DA/T 70 BC-3-9: a backup-recovery tool confirms backups restore intact).
+
+    Reads the fact ``backup_restore`` (:func:`archive.backup.sample_check.backup_restore_fact`):
+    ``status`` ``not_configured`` / ``no_backup`` / ``unavailable`` (→ ``not_run`` with ``reason``) or
+    ``checked`` with ``backup_id``, ``created_at``, ``objects`` (each ``key``, ``expected_sha256`` from the
+    inventory, ``found_sha256`` after restoring, ``catalog_sha256`` from the live catalog or None, ``code``),
+    ``catalog`` (rows and ledger recomputed from the dump vs ``backup.json``), optional ``corrupt`` (a part
+    that does not match ``backup.json``) and ``dossier_in_backup``. ``fail`` on any mismatch; ``warn`` when
+    everything restored but this dossier is not yet in the latest backup; ``pass`` otherwise.
+    """
+    item, name = ctx.item_id("3-9"), "备份数据可恢复性检测"
+    fact = ctx.facts.get("backup_restore")
+    if not isinstance(fact, Mapping):
+        return ItemResult(item, "not_run", f"{name}未执行：未配置备份", reason="未配置备份")
+    status = fact.get("status")
+    reasons = {
+        "not_configured": f"未配置备份（{fact.get('reason') or 'EDOSSIER_BACKUP__STORE'}）",
+        "no_backup": "备份存储中尚无完整备份（请先运行 edossier backup）",
+        "unavailable": f"备份存储或数据库暂不可达，未能恢复抽样（不构成检测结论）：{fact.get('reason')}",
+    }
+    if status in reasons:
+        return ItemResult(item, "not_run", f"{name}未执行：{reasons[status]}", reason=reasons[status])
+    objects = list(fact.get("objects", []))
+    problems = _backup_problems(item, fact)
+    if not objects and not problems:
+        reason = f"最新备份 {fact.get('backup_id')} 中没有可抽样恢复的对象"
+        return ItemResult(item, "not_run", f"{name}未执行：{reason}", reason=reason)
+    matching = sum(1 for o in objects if _object_problem(item, o) is None)
+    raw_dump = fact.get("catalog")
+    dump: Mapping[str, Any] = raw_dump if isinstance(raw_dump, Mapping) else {}
+    backup = f"最新备份 {fact.get('backup_id')}（{fact.get('created_at')}）"
+    ledger_expected = f"{dump.get('ledger_expected_size')} 个叶子，根哈希 {dump.get('ledger_expected_root')}"
+    evidence = (
+        Evidence(
+            f"{backup}中抽取 {len(objects)} 个对象恢复到临时目录并重新计算 SHA-256",
+            "与备份清单（inventory.json）及目录数据库登记的摘要一致",
+            f"{matching}/{len(objects)} 个一致",
+        ),
+        Evidence(
+            "备份中的目录数据（catalog.jsonl.gz，逐行解析）与账本叶子",
+            f"{dump.get('rows_expected')} 行；账本 {ledger_expected}",
+            f"{dump.get('rows')} 行；账本 {dump.get('ledger_size')} 个叶子，根哈希 {dump.get('ledger_root')}",
+        ),
     )
+    if problems:
+        return ItemResult(item, "fail", f"{name}不通过：备份无法完整恢复", evidence, tuple(problems))
+    if fact.get("dossier_in_backup") is False:
+        summary = f"{name}：抽样恢复一致，但本卷尚未包含在最新备份中（请运行 edossier backup）"
+        return ItemResult(item, "warn", summary, evidence)
+    return ItemResult(item, "pass", f"{name}通过：抽样恢复的对象与备份清单、目录数据库一致", evidence)
