@@ -154,15 +154,25 @@ def load_verifier(directory: Path, name: str) -> Ed25519Verifier:
 def ensure_key(directory: Path, name: str) -> Ed25519Signer:
     """Load the key for ``name``, generating and writing a new pair if there is no ``.key`` file.
 
-    A missing ``.pub`` beside an existing ``.key`` is rewritten from the private key.
+    A missing ``.pub`` beside an existing ``.key`` is rewritten from the private key. A ``.pub``
+    without its ``.key`` (a data directory restored from a backup, which holds public parts only) is
+    refused: generating a new key there would silently fork the archive's signing identity.
 
     Raises:
+        KeyFileMissingError: the ``.pub`` exists but the ``.key`` does not.
         ValueError: ``name`` is not a valid signed-note key name.
         InsecureKeyFile, KeyFileMismatch, MalformedKey, KeyIdMismatch: see :func:`load_signer`;
             KeyFileMismatch also when the ``.pub`` does not match the ``.key``.
         StorageError: a file cannot be read.
     """
     key_path, pub_path = key_paths(directory, name)
+    if not key_path.exists() and pub_path.exists():
+        raise KeyFileMissingError(
+            f"private key {key_path.name} is missing but its public key {pub_path.name} exists "
+            "(a restored data directory?): put the private key file back from the offline key backup "
+            "(docs/operations.md, Keys) instead of generating a new one",
+            path=str(key_path),
+        )
     if not key_path.exists():
         signer = Ed25519Signer.generate(name)
         write_key(directory, signer)

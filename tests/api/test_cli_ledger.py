@@ -116,3 +116,13 @@ def test_rotate_key_refused_by_an_inconsistent_ledger_exits_1(data_dir):
     assert code == 1
     assert json.loads(stdout)["error"]["code"] == "ledger_checkpoint_inconsistent"
     assert not list((data_dir / "keys").glob("*.retired"))
+
+
+def test_ledger_verify_in_a_data_dir_without_its_private_key_exits_3_naming_the_key(data_dir: Path) -> None:
+    """Regression: after a restore (public keys only) the CLI crashed with FileExistsError."""
+    from integrity.keys import key_paths
+
+    key_paths(data_dir / "keys", Settings(data_dir=data_dir).signing_key_name)[0].unlink()
+    result = runner.invoke(main_app, ["--data-dir", str(data_dir), "ledger", "verify"])
+    assert result.exit_code == 3, result.output
+    assert "is missing but its public key" in result.stderr

@@ -95,3 +95,13 @@ def test_load_signer_reads_go_key_file(tmp_path):
     key_path.write_text(go["signer_key"] + "\n")
     key_path.chmod(0o600)
     assert sign_note(go["text"], load_signer(tmp_path, "PeterNeumann")) == go["note"]
+
+
+def test_ensure_key_refuses_a_public_key_without_its_private_key(tmp_path: Path) -> None:
+    """A restored data directory holds only the .pub: never generate a second identity beside it."""
+    ensure_key(tmp_path, "court.example/ledger")
+    key_path, pub_path = key_paths(tmp_path, "court.example/ledger")
+    key_path.unlink()
+    with pytest.raises(KeyFileMissingError, match="private key .* is missing"):
+        ensure_key(tmp_path, "court.example/ledger")
+    assert not key_path.exists() and pub_path.exists()
