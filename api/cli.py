@@ -45,6 +45,7 @@ from api.cli_report import report
 from api.cli_serve import serve
 from api.cli_storage import storage_app
 from api.cli_tokens import tokens_app
+from api.cli_transfer import export_command, import_command
 from api.cli_worker import queue_ingest_command, worker
 from api.wiring import initialise
 from archive.catalog import queries
@@ -79,6 +80,8 @@ audit_app.command("overdue")(audit_overdue)
 app.command("evidence")(evidence)
 app.command("verify")(verify)
 app.command("report")(report)
+app.command("export")(export_command)
+app.command("import")(import_command)
 ledger_app.command("public-key")(public_key)
 ledger_app.command("verify")(ledger_verify)
 ledger_app.command("rotate-key")(rotate_key)

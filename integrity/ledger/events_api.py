@@ -358,10 +358,23 @@ def dossier_transferred(
     now: dt.datetime,
     actor: str,
     transfer_id: str | None = None,
+    direction: str | None = None,
+    yj_passed: bool | None = None,
+    report_sha256: str | None = None,
+    archival_code: str | None = None,
+    sender: str | None = None,
     ledger: LedgerStore = _DEFAULT_LEDGER,
 ) -> AppendedLeaf:
-    """Record the hand-over (移交) of a dossier in a transfer package. Raises as :func:`record_event`."""
-    fields = {"recipient": recipient, "package_sha256": package_sha256} | _opt(transfer_id=transfer_id)
+    """Record a hand-over (移交, ``direction="sent"``) or an accession (接收, ``"received"``) of a dossier
+    in a transfer package, with the YJ result and its report digest. Raises as :func:`record_event`."""
+    fields = {"recipient": recipient, "package_sha256": package_sha256} | _opt(
+        transfer_id=transfer_id,
+        direction=direction,
+        yj_passed=yj_passed,
+        report_sha256=report_sha256,
+        archival_code=archival_code,
+        sender=sender,
+    )
     return record_event(
         session, "dossier.transferred", fields, now=now, actor=actor, archive_id=archive_id, ledger=ledger
     )
