@@ -2,6 +2,8 @@
 
 ``audit run`` exits 0 when every check passed, 1 when any incident was found (each object named
 with its evidence), 3 when the store or database could not be reached and no incident was found.
+When the database fails mid-run the run stays ``running`` and the message names it and how to
+continue it (``--resume RUN_ID``); nothing it recorded is lost.
 ``audit run --scope full [--dossier ID]`` adds the DA/T 70 BC (长期保存) stage per dossier.
 ``audit show RUN_ID`` prints a run's recorded results (the evidence alerts link to).
 ``audit coverage`` lists, per object, when it was last verified and which are overdue.
@@ -35,7 +37,15 @@ from archive.catalog.errors import DatabaseUnavailable
 from archive.catalog.models import AuditResult, AuditRun
 from archive.settings import Settings
 from integrity.audit.coverage import DEFAULT_MAX_AGE, read_coverage
-from integrity.audit.runner import SCOPES, AuditSummary, CheckResult, complete_run, result_from_row, run_audit
+from integrity.audit.runner import (
+    SCOPES,
+    AuditSummary,
+    CheckResult,
+    complete_run,
+    result_from_row,
+    run_audit,
+    start_run,
+)
 from integrity.audit.scheduled import start_due_run
 from standards.errors import BadInput, StorageError
 
@@ -145,25 +155,46 @@ def audit_run(
     if queue:
         _queue_and_maybe_wait(settings, scope, dossier, wait, as_json)
     inst = open_or_exit(settings, as_json)
+    run_id = resume if scope != "scheduled" else None  # the run an outage interrupts, once known
     try:
+        now = dt.datetime.now(dt.UTC)
         if scope == "scheduled":
             summary = _run_scheduled(inst, workers, as_json)
+        elif resume is not None:
+            summary = run_audit(inst, scope, now, workers, resume=resume)
         else:
-            summary = run_audit(
-                inst,
-                scope,
-                dt.datetime.now(dt.UTC),
-                workers,
-                resume=resume,
-                dossiers=[dossier] if dossier is not None else None,
-            )
+            dossiers = [dossier] if dossier is not None else None
+            run_id = start_run(inst, scope, now, dossiers=dossiers, parallel=workers).run_id
+            summary = complete_run(inst, run_id, now, workers=workers, clock=lambda: now)
     except StorageError as error:
+        if run_id is not None:
+            _exit_interrupted(error, run_id, as_json)
         exit_unavailable(error, as_json)
     except BadInput as error:
         fail_usage(error.message)
     finally:
         inst.close()
     _report(summary, as_json)
+
+
+def _exit_interrupted(error: StorageError, run_id: str, as_json: bool) -> NoReturn:
+    """The database (or store) failed after the run was planned: it stays running; say how to finish it."""
+    hint = f"edossier audit run --resume {run_id}"
+    if as_json:
+        ui.emit_json(
+            {
+                "status": "unavailable",
+                "run_id": run_id,
+                "resume": hint,
+                "error": {"code": error.code, "message": error.message},
+            }
+        )
+    ui.err.print(error.diagnostics(), markup=False)
+    ui.err.print(
+        f"审计中断 audit run {run_id} interrupted; it stays running (nothing is lost): continue it with `{hint}`",
+        markup=False,
+    )
+    raise typer.Exit(EXIT_UNAVAILABLE)
 
 
 def _report(summary: AuditSummary, as_json: bool) -> NoReturn:

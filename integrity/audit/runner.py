@@ -21,7 +21,9 @@ callable on its own so the job engine (:mod:`api.jobs`) can spread them over wor
    commit, and raises alerts (best effort). Finishing a finished run changes nothing.
 
 Classify, don't cry wolf: a store that cannot be reached makes the batch (and the run)
-``unreachable`` and records no incident for the objects it could not read.
+``unreachable`` and records no incident for the objects it could not read; each of them (and each
+dossier whose ledger binding was not checked) is recorded ``unreachable``, so the run says exactly
+what it did not verify (issue 7, item 5).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from archive.catalog.models import AuditBatch, AuditRun, Blob, Document, Dossier
-from archive.reconcile import reconcile
+from archive.reconcile import aip_keys, reconcile
 from archive.stores.base import ObjectStore
 from archive.stores.errors import StoreError, StoreUnavailable
 from integrity.audit.alerting import alerts_for, raise_alerts
@@ -81,7 +83,7 @@ from integrity.ledger.events_api import audit_completed
 from integrity.ledger.rotation import load_known_verifiers
 from integrity.ledger.store import LedgerStore, StoredCheckpoint
 from integrity.reports.header import installed_version
-from standards.errors import BadInput, StorageError, VerificationFailed
+from standards.errors import BadInput, StorageError, StorageUnavailable, VerificationFailed
 
 if TYPE_CHECKING:
     from api.wiring import Installation
@@ -426,6 +428,7 @@ def _check_batch(
     if down is not None:
         evidence = {"error_code": down.code, "error": down.message, "batch": number}
         recorder.add(CheckResult(f"{STORE_KEY}#{number}", "fixity", "unreachable", evidence))
+        _record_not_read(recorder, session, archive_ids, blob_keys, down, number)
         return "unreachable"
     algorithms = fixity_algorithms(inst.settings.digest_algorithms, inst.settings.audit, full=full)
     items = _blob_items(session, blob_keys)
@@ -449,14 +452,40 @@ def _check_batch(
         for result in chunk:
             recorder.add(from_fixity(result))
             read += int(result.evidence.get("found_size") or 0)
-        if any(r.outcome == "unreachable" for r in chunk) and _store_down(store) is not None:
+        if any(r.outcome == "unreachable" for r in chunk) and (down := _store_down(store)) is not None:
             log.warning("audit: store %s became unreachable; stopping batch %d", store.name, number)
-            return "unreachable"  # the rest stays unchecked (the run is unreachable), never an incident
+            # the rest is recorded unread (the run is unreachable), never an incident
+            _record_not_read(recorder, session, archive_ids, blob_keys, down, number)
+            return "unreachable"
         pause = throttle_delay(read, time.monotonic() - started, io_budget)
         if pause > 0:
             recorder.flush()  # what was read is recorded before the pause
             time.sleep(pause)
     return "done"
+
+
+def _record_not_read(
+    recorder: Recorder,
+    session: Session,
+    archive_ids: Sequence[str],
+    blob_keys: Sequence[str],
+    down: StorageError,
+    number: int,
+) -> None:
+    """Record ``unreachable`` for what the batch has not checked: the store went down (not tampering).
+
+    Every blob, every AIP object (manifest, 说明文件, 目录文件) and every dossier's ledger binding
+    without a result yet gets one (:meth:`Recorder.add` skips what is recorded).
+    """
+    evidence = {"error_code": down.code, "error": down.message, "batch": number, "not_read": True}
+    unread = evidence | {"fixity": "unreachable"}
+    for key in blob_keys:
+        recorder.add(CheckResult(key, "fixity", "unreachable", unread | {"kind": "blob"}))
+    query = select(Dossier.archive_id, Dossier.manifest_key).where(Dossier.archive_id.in_(list(archive_ids)))
+    for archive_id, manifest_key in session.execute(query):
+        recorder.add(CheckResult(manifest_key, "ledger", "unreachable", evidence, archive_id))
+        for key, kind in zip(aip_keys(manifest_key), ("manifest", "aip-file", "aip-file"), strict=True):
+            recorder.add(CheckResult(key, "fixity", "unreachable", unread | {"kind": kind}, archive_id))
 
 
 def _check_bc(
@@ -515,7 +544,8 @@ def finish_run(
     Raises:
         AuditRunNotFound: no such run.
         AuditRunIncomplete: some batch is still pending.
-        DatabaseUnavailable: the database failed.
+        DatabaseUnavailable: the database failed (the run stays ``running``; finishing it again
+            completes it).
     """
     now = now or dt.datetime.now(dt.UTC)
     try:
@@ -594,6 +624,11 @@ def _finish(inst: Installation, run_id: str, scope: str, now: dt.datetime, alert
             assert run is not None
             return _summary_of_finished(session, run)
     except (VerificationFailed, StorageError) as error:
+        if isinstance(error, StorageUnavailable):
+            # The database dropped (an outage, not a refusal): nothing was committed and the run stays
+            # running with every result recorded; finishing it again appends the leaf. Closing it here
+            # would leave a run without its audit.completed leaf and raise a false signing alert.
+            raise db_error("appending audit.completed")(error) from error
         # The ledger refused (a damaged tree never gets a new signed head): keep the verdict anyway.
         ledger_error = f"{error.code}: {error.message}"
         note = checkpoint = leaf_index = None
