@@ -19,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -35,7 +35,7 @@ from archive.catalog.models import Blob, Document, Dossier
 from archive.stores import ObjectStore, StoreUnavailable
 from integrity.alerts.factory import dispatcher_from_settings
 from integrity.ledger.events_api import dossier_accessed
-from integrity.ledger.store import LedgerStore
+from integrity.ledger.store import AppendedLeaf, LedgerStore, StoredCheckpoint
 from standards.errors import EdossierError, StorageError, StorageUnavailable
 
 if TYPE_CHECKING:
@@ -75,8 +75,8 @@ class DocumentInfo:
 class OpenedDocument:
     """A logged access: the document, the ``dossier.accessed`` leaf, the signed checkpoint and the bytes.
 
-    ``chunks`` opens the object on the first ``next`` and closes it when exhausted or closed; it
-    raises :class:`~archive.access.errors.AccessDigestMismatch` before its last chunk when the stored
+    ``chunks`` reads the object opened before the access was logged and closes it when exhausted or
+    closed; it raises :class:`~archive.access.errors.AccessDigestMismatch` before its last chunk when the stored
     bytes differ from the catalog, and ``ObjectNotFound`` / ``StoreUnavailable`` when the store fails.
     """
 
@@ -133,18 +133,53 @@ def find_document(session: Session, archive_id: str, sequence: int) -> DocumentI
     )
 
 
-def _stream(store: ObjectStore, info: DocumentInfo, chunk_size: int) -> Iterator[bytes]:
-    """The object's verified bytes; backend failures while reading become ``StoreUnavailable``."""
-    with store.open(info.store_key) as reader:
+class _VerifiedStream:
+    """The verified bytes of an object opened before the response starts; ``close`` releases it.
+
+    The object is opened by :func:`_open_object` before the access is logged, so an outage or a
+    missing object is an error the caller can answer (HTTP 503/404) instead of a broken body after
+    ``200``. Closing works whether or not iteration started (a generator never started would not run
+    its ``finally``, and the connection would stay open).
+    """
+
+    def __init__(self, stack: ExitStack, reader: BinaryIO, info: DocumentInfo, chunk_size: int) -> None:
+        self._stack = stack
+        self._info = info
+        self._chunks = verified_chunks(reader, info.sha256, info.size, chunk_size, key=info.store_key)
+
+    def __iter__(self) -> _VerifiedStream:
+        return self
+
+    def __next__(self) -> bytes:
         try:
-            yield from verified_chunks(reader, info.sha256, info.size, chunk_size, key=info.store_key)
-        except EdossierError:
+            return next(self._chunks)
+        except (StopIteration, EdossierError):
+            self.close()
             raise
         except Exception as exc:  # a backend read failing mid-stream (reset, timeout, protocol error)
+            self.close()
             raise StoreUnavailable(
-                f"object {info.store_key!r}: reading failed mid-stream ({type(exc).__name__})",
-                path=info.store_key,
+                f"object {self._info.store_key!r}: reading failed mid-stream ({type(exc).__name__})",
+                path=self._info.store_key,
             ) from exc
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def _open_object(store: ObjectStore, info: DocumentInfo) -> tuple[ExitStack, BinaryIO]:
+    """Open the document's object now (raises ``StorageError`` subclasses, never a backend type)."""
+    stack = ExitStack()
+    try:
+        return stack, stack.enter_context(store.open(info.store_key))
+    except EdossierError:
+        stack.close()
+        raise
+    except Exception as exc:
+        stack.close()
+        raise StoreUnavailable(
+            f"object {info.store_key!r}: opening failed ({type(exc).__name__})", path=info.store_key
+        ) from exc
 
 
 def open_document(
@@ -174,6 +209,8 @@ def open_document(
         InconsistentCheckpoint, LedgerHeadMismatch, LedgerNodeMissing: the ledger is damaged and
             refuses to record or sign (nothing is served).
         StorageError, StorageUnavailable: the database failed.
+        ObjectNotFound, StoreUnavailable: the object cannot be opened (an alert is raised: a missing
+            object is an incident, an outage is ``unreachable``); nothing is logged as accessed.
         ValueError: an unknown ``role`` or ``access``, a naive ``now`` or a bad ``chunk_size``.
     """
     if access == "metadata":
@@ -201,25 +238,20 @@ def open_document(
         )
         raise refusal(decision, subject=info.subject)
 
-    ledger = LedgerStore()
-    with _db_errors("record access"), inst.write_sessions() as session, session.begin():
-        leaf = dossier_accessed(
-            session,
-            archive_id,
-            access=access,
-            purpose=decision.purpose or PURPOSE_NOT_GIVEN,
-            now=moment,
-            actor=actor,
-            documents=[sequence],
-            request_id=request_id,
-            role=role,
-            volume=info.volume,
-            ledger=ledger,
+    # open before logging: an access that cannot be served is not recorded as made, and the caller
+    # can still answer with an error status (an outage: 503; a missing object: an incident)
+    try:
+        stack, reader = _open_object(inst.store, info)
+    except StorageError as error:
+        report_mismatch(inst, archive_id, info.store_key, error)
+        raise
+    try:
+        leaf, note, checkpoint = _log_access(
+            inst, info, archive_id, sequence, access, decision.purpose, moment, actor, request_id, role
         )
-        note = ledger.sign_checkpoint(
-            session, inst.signers or [inst.signer], inst.settings.ledger_origin, moment
-        )
-        checkpoint = ledger.latest_checkpoint(session)
+    except BaseException:
+        stack.close()
+        raise
     if checkpoint is not None:
         try:
             inst.publisher.after_commit(checkpoint)
@@ -234,7 +266,44 @@ def open_document(
         access,
         leaf.index,
     )
-    return OpenedDocument(info, decision.purpose, leaf.index, note, _stream(inst.store, info, chunk_size))
+    return OpenedDocument(
+        info, decision.purpose, leaf.index, note, _VerifiedStream(stack, reader, info, chunk_size)
+    )
+
+
+def _log_access(
+    inst: Installation,
+    info: DocumentInfo,
+    archive_id: str,
+    sequence: int,
+    access: str,
+    purpose: str | None,
+    moment: dt.datetime,
+    actor: str,
+    request_id: str | None,
+    role: str,
+) -> tuple[AppendedLeaf, str, StoredCheckpoint | None]:
+    """Append ``dossier.accessed`` and sign a checkpoint in one transaction (raises as open_document)."""
+    ledger = LedgerStore()
+    with _db_errors("record access"), inst.write_sessions() as session, session.begin():
+        leaf = dossier_accessed(
+            session,
+            archive_id,
+            access=access,
+            purpose=purpose or PURPOSE_NOT_GIVEN,
+            now=moment,
+            actor=actor,
+            documents=[sequence],
+            request_id=request_id,
+            role=role,
+            volume=info.volume,
+            ledger=ledger,
+        )
+        note = ledger.sign_checkpoint(
+            session, inst.signers or [inst.signer], inst.settings.ledger_origin, moment
+        )
+        checkpoint = ledger.latest_checkpoint(session)
+    return leaf, note, checkpoint
 
 
 def report_mismatch(

@@ -111,6 +111,7 @@ class CatalogFacts:
 
     dossiers: int
     archived_leaves: int
+    leaves: int  # every ledger leaf (an access is one)
     submissions: int
     alerts: Counter[str]
     results: Counter[str]  # audit results of every run, by outcome
@@ -124,6 +125,7 @@ def catalog_facts(inst: Installation) -> CatalogFacts:
         return CatalogFacts(
             dossiers=session.scalar(select(func.count()).select_from(Dossier)) or 0,
             archived_leaves=sum(1 for data in leaves if json.loads(data)["type"] == "dossier.archived"),
+            leaves=len(leaves),
             submissions=session.scalar(select(func.count()).select_from(Submission)) or 0,
             alerts=Counter(session.scalars(select(Alert.kind)).all()),
             results=Counter(session.scalars(select(AuditResult.outcome)).all()),

@@ -14,6 +14,7 @@ import pytest
 from archive.access.errors import AccessDigestMismatch
 from archive.access.service import open_document, report_mismatch
 from archive.stores import ObjectNotFound, StoreUnavailable
+from integrity.ledger.store import LedgerStore
 from tests.archive.access.access_helpers import BIG, CHUNK, NOW, SMALL, Archived, consume
 from tests.support.s3 import free_port, make_s3_store
 
@@ -84,17 +85,15 @@ def test_any_tampering_of_the_stored_object_stops_the_stream(
     assert sum(map(len, received)) < len(good)
 
 
-def test_deleted_object_raises_object_not_found_and_is_an_incident(archived: Archived) -> None:
+def test_deleted_object_raises_object_not_found_before_logging_and_is_an_incident(archived: Archived) -> None:
     info = archived.doc(SMALL)
     archived.inst.settings.store_dir.joinpath(*info.store_key.split("/")).unlink()
-    opened = open_document(
-        archived.inst, archived.archive_id, SMALL, actor="a", role="admin", purpose=None, now=NOW
-    )
+    leaves = _leaf_count(archived)
 
-    with pytest.raises(ObjectNotFound) as caught:
-        next(opened.chunks)
-    report_mismatch(archived.inst, archived.archive_id, info.store_key, caught.value, now=NOW)
+    with pytest.raises(ObjectNotFound):
+        open_document(archived.inst, archived.archive_id, SMALL, actor="a", role="admin", purpose=None, now=NOW)
 
+    assert _leaf_count(archived) == leaves  # nothing was served: no dossier.accessed
     [alert] = archived.hook.alerts()
     assert alert["kind"] == "incident" and "存储对象缺失" in alert["message"]
 
@@ -102,12 +101,12 @@ def test_deleted_object_raises_object_not_found_and_is_an_incident(archived: Arc
 def test_store_outage_is_an_unreachable_alert_not_an_incident(archived: Archived) -> None:
     down = make_s3_store(f"127.0.0.1:{free_port()}", "edossier-down", retries=0, timeout_s=1)
     inst = dataclasses.replace(archived.inst, store=down)
-    opened = open_document(inst, archived.archive_id, SMALL, actor="a", role="admin", purpose=None, now=NOW)
+    leaves = _leaf_count(archived)
 
-    with pytest.raises(StoreUnavailable) as caught:
-        next(opened.chunks)
-    report_mismatch(inst, archived.archive_id, opened.document.store_key, caught.value, now=NOW)
+    with pytest.raises(StoreUnavailable):
+        open_document(inst, archived.archive_id, SMALL, actor="a", role="admin", purpose=None, now=NOW)
 
+    assert _leaf_count(archived) == leaves
     [alert] = archived.hook.alerts()
     assert alert["kind"] == "unreachable" and "不构成篡改" in alert["message"]
 
@@ -123,3 +122,8 @@ def test_report_mismatch_never_raises(archived: Archived, caplog: pytest.LogCapt
         )  # an empty key cannot be alerted
 
     assert "raising the alert" in caplog.text and archived.hook.alerts() == []
+
+
+def _leaf_count(archived: Archived) -> int:
+    with archived.inst.sessions() as session:
+        return LedgerStore().head(session).size
