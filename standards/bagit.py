@@ -253,7 +253,8 @@ def resolve_encoding(declared: str | None, findings: Findings) -> str:
         return "utf-8"
     try:
         name = codecs.lookup(declared).name
-    except LookupError:
+        b"BagIt".decode(name)  # a text encoding: not rot13, zlib, base64 or "undefined", which raise here
+    except (LookupError, UnicodeError):
         findings.problem(
             "tag_encoding_unsupported",
             f"标签文件字符编码应为 UTF-8，实际为无法识别的“{declared}”",
@@ -394,12 +395,11 @@ def _read_tag(package: StagedPackage, path: str, limits: Limits, findings: Findi
 def _decode_tag(path: str, data: bytes, encoding: str, findings: Findings) -> str | None:
     try:
         text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        findings.problem(
-            "tag_file_undecodable",
-            f"{path} 无法按 {encoding} 解码（第 {exc.start} 字节起）：{exc.reason}",
-            path,
+    except UnicodeError as exc:  # punycode, idna and friends raise UnicodeError without a position
+        where = (
+            f"（第 {exc.start} 字节起）：{exc.reason}" if isinstance(exc, UnicodeDecodeError) else f"：{exc}"
         )
+        findings.problem("tag_file_undecodable", f"{path} 无法按 {encoding} 解码{where}", path)
         return None
     return text.removeprefix("\ufeff")
 

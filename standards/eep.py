@@ -45,6 +45,7 @@ from standards.xml_parser import (
     XmlDoctypeForbiddenError,
     XmlSchemaViolationError,
     XmlSyntaxError,
+    has_doctype_marker,
     parse_xml,
     schema_violations,
     source_line,
@@ -63,8 +64,12 @@ TYPE_DESCRIPTIONS = {
 TYPE_BRANCHES = {"原始型": "封装内容", "修改型": "修改封装内容"}
 DECODED_FOLDER = "文件数据"
 _DECODE_CHUNK_CHARS = 4 * 256 * 1024  # multiple of 4: 1 MiB of Base64 text → 768 KiB decoded
+_PROLOG_SCAN_BYTES = 1024 * 1024  # where decode_eep_files looks for a DOCTYPE before parsing
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _EXTENSION = re.compile(r"[A-Za-z0-9]{1,10}")
+_DIGITS = re.compile(r"[0-9]{1,30}")
+#: The longest file or folder name staging can create (NAME_MAX of ext4, XFS, APFS; UTF-8 bytes).
+NAME_BYTES = 255
 
 
 def q(name: str) -> str:
@@ -250,7 +255,9 @@ def _b64(text: str | None) -> bytes | None:
 
 
 def _int(text: str | None) -> int | None:
-    if text is None or not text.strip().isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²" and "①", which int() refuses (ValueError), and
+    # int() refuses more than 4300 digits; 30 digits already exceed every size limit.
+    if text is None or not _DIGITS.fullmatch(text.strip()):
         return None
     return int(text.strip())
 
@@ -604,7 +611,8 @@ def safe_segment(name: str, *, what: str, limits: Limits) -> str:
     """``name`` NFC-normalised if it is usable as one path segment, else refuse.
 
     Raises:
-        EepUnsafeFileName: empty, ``.``/``..``, a separator, a control character, or too long.
+        EepUnsafeFileName: empty, ``.``/``..``, a separator, a control character, or too long
+            (``limits.path_length`` characters, :data:`NAME_BYTES` bytes in UTF-8).
     """
     value = unicodedata.normalize("NFC", name.strip())
     bad = (
@@ -613,6 +621,7 @@ def safe_segment(name: str, *, what: str, limits: Limits) -> str:
         or any(c in value for c in "/\\")
         or any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
         or len(value) > limits.path_length
+        or len(value.encode("utf-8")) > NAME_BYTES
     )
     if bad:
         raise EepUnsafeFileName(f"{what}: expected one safe path segment, found {name[:80]!r}")
@@ -716,7 +725,18 @@ def _copy_source(path: Path, staging: Path) -> StagedFile:
     return StagedFile(path=path.name, size=hasher.size, digests=hasher.hexdigests())
 
 
+def _refuse_doctype_in_head(path: Path) -> None:
+    # A DOCTYPE belongs in the prolog. Refuse it before libxml2 reads its internal subset: iterparse runs
+    # with huge_tree=True, under which older libxml2 releases lift the entity amplification limit
+    # (billion laughs). One hidden after the first MiB is still refused by the docinfo check.
+    with open(path, "rb") as fh:
+        head = fh.read(_PROLOG_SCAN_BYTES)
+    if has_doctype_marker(head):
+        raise XmlDoctypeForbiddenError("XML declares a DOCTYPE; expected no DOCTYPE", path=path.name)
+
+
 def _decode(path: Path, staging: Path, limits: Limits) -> StagedPackage:
+    _refuse_doctype_in_head(path)
     source = _copy_source(path, staging)
     staged: list[StagedFile] = [source]
     by_data_id: dict[str, StagedFile] = {}
@@ -812,6 +832,12 @@ def _decode_encoding(
     file_name = restored_name(
         safe_segment(name, what=f"{what} 计算机文件名", limits=limits), enc.findtext(q("反编码关键字")) or ""
     )
+    if len(file_name.encode("utf-8")) > NAME_BYTES:  # the restored extension made it too long
+        raise EepUnsafeFileName(
+            f"{what} 计算机文件名: expected at most {NAME_BYTES} bytes in UTF-8 with its extension, "
+            f"found {len(file_name.encode('utf-8'))}",
+            path=source,
+        )
     rel = f"{DECODED_FOLDER}/{folder}/{file_name}"
     dest = staging / DECODED_FOLDER / folder / file_name
     dest.parent.mkdir(parents=True, exist_ok=True)

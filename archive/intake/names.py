@@ -36,6 +36,9 @@ UNICODE_PATH_EXTRA = 0x7075
 #: The 说明文件 of a court package sits at the package root (DESIGN.md, DA/T 93-2022 layout).
 DESCRIPTION_FILE = "说明文件.xml"
 
+#: The longest file or folder name staging can create: NAME_MAX of ext4, XFS and APFS (UTF-8 bytes).
+SEGMENT_BYTES = 255
+
 _SEPARATORS = re.compile(r"[/\\]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -230,13 +233,21 @@ def check_path_limits(path: str, limits: Limits) -> None:
     """Refuse a package-relative path that is too long or too deep.
 
     Raises:
-        PathTooLong: more than ``limits.path_length`` characters.
+        PathTooLong: more than ``limits.path_length`` characters, or one segment longer than
+            :data:`SEGMENT_BYTES` in UTF-8 (staging could not create it; that is the input's fault).
         PathTooDeep: more than ``limits.path_depth`` folder levels.
     """
     if len(path) > limits.path_length:
         raise PathTooLong(
             f"path {path!r}: expected at most {limits.path_length} characters, found {len(path)}", path=path
         )
+    for segment in path.split("/"):
+        size = len(segment.encode("utf-8"))
+        if size > SEGMENT_BYTES:
+            raise PathTooLong(
+                f"path {path!r}: expected names of at most {SEGMENT_BYTES} bytes in UTF-8, found {size}",
+                path=path,
+            )
     depth = path.count("/")
     if depth > limits.path_depth:
         raise PathTooDeep(

@@ -75,14 +75,25 @@ def test_the_same_package_twice_gets_the_same_archive_id(served: Served, package
 
 
 @pytest.mark.parametrize(
-    "vector", ["dotdot_slash.zip", "absolute_slash.zip", "not_a_zip.zip", "zip_bomb_ratio.zip"]
+    ("vector", "code"),
+    [
+        ("dotdot_slash.zip", "parent_segment"),
+        ("absolute_slash.zip", "absolute_path"),
+        ("not_a_zip.zip", "not_a_zip"),
+        ("zip_bomb_ratio.zip", "compression_ratio_exceeded"),
+        ("court_xxe_file_entity.zip", "xml_doctype_forbidden"),
+        ("court_doctype_utf7_external_subset.zip", "xml_doctype_forbidden"),
+        ("court_billion_laughs.zip", "xml_doctype_forbidden"),
+    ],
 )
-def test_hostile_zip_is_rejected_with_its_reason(served: Served, vector: str) -> None:
+def test_hostile_zip_is_rejected_with_its_reason(served: Served, vector: str, code: str) -> None:
     path = HOSTILE / vector
     done = wait_done(served, submit(served, path.read_bytes()).json()["submission_id"])
     assert done["status"] == "rejected"
     assert done["result"]["errors"], done
+    assert done["result"]["errors"][0]["code"] == code
     assert all(e["message"] for e in done["result"]["errors"])
+    assert _staged_files(served.inst) == []
 
 
 def test_a_broken_dossier_is_rejected_item_by_item(

@@ -1,22 +1,33 @@
-"""Generate the hostile ZIP vectors in ``hostile/`` and their ``expected.csv``.
+"""Generate the hostile vectors in ``hostile/`` and their ``expected.csv``.
 
-Run ``python tests/vectors/packages/make_hostile.py`` from the repository root. Output is
-deterministic (fixed timestamps), so the committed files can be checked for drift. Each vector
-is named after the one mutation it makes; ``expected.csv`` maps it to the exception class and
-``code`` that ``archive.intake.open_package`` must raise.
+Run ``.venv/bin/python tests/vectors/packages/make_hostile.py`` from the repository root. Output is
+deterministic (fixed timestamps, seeded padding), so the committed files can be checked for drift.
+Each vector is named after the one mutation it makes. ``expected.csv`` has one row per vector:
+
+* ``reader`` — who must refuse it: ``zip`` (``archive.intake.open_package``: the container itself is
+  hostile), ``court`` (``standards.validation.validate_court_package`` on the staged package),
+  ``bagit`` (``standards.bagit.validate_bag``) or ``eep`` (``standards.eep.decode_eep_files``);
+* ``error_class`` and ``code`` — the exception that reader raises and its ``code`` (for ``court`` and
+  ``bagit``, the problem code it reports; ``error_class`` is the XML parser's exception behind that
+  problem, or ``Problem`` when there is none);
+* ``ingest_code`` — the first error of ``IngestService.ingest`` (which takes court packages only).
 
 ZIPs are written byte by byte (``craft_zip``) rather than with :mod:`zipfile`, which refuses to
-write most of these mutations. Tests reuse ``craft_zip`` and ``Entry`` for positive cases.
+write most of these mutations. The content-level vectors (hostile XML, digests, bags, EEPs) come
+from ``hostile_content.py`` beside this file. Tests reuse ``craft_zip`` and ``Entry``.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import struct
+import sys
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import ModuleType
 
 HERE = Path(__file__).resolve().parent / "hostile"
 STORED, DEFLATED, BZIP2 = 0, 8, 12
@@ -125,6 +136,33 @@ def _pdf(name: str) -> Entry:
 
 
 _BOMB_DATA = bytes(50 * 1024 * 1024)  # 50 MB of zeros: deflates about 1000:1
+FIELDS = ["file", "error_class", "code", "reader", "ingest_code"]
+
+
+def load_content() -> ModuleType:
+    """``hostile_content`` beside this file, loaded by path (this file is itself loaded by path in tests)."""
+    name = "hostile_content"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().with_name(f"{name}.py"))
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclasses need the module registered
+    spec.loader.exec_module(module)
+    return module
+
+
+def zip_files(files: dict[str, bytes]) -> bytes:
+    """An honest ZIP (deflated, UTF-8 names) of ``files``: package path → bytes."""
+    return craft_zip(
+        [Entry(p.encode("utf-8"), b, method=DEFLATED, flags=UTF8_FLAG) for p, b in files.items()]
+    )
+
+
+def _gb18030(name: str) -> Entry:
+    """An entry whose name is GB18030 bytes without the UTF-8 flag, as Chinese Windows tools write."""
+    return Entry(name.encode("gb18030"), b"%PDF-1.7 " + name.encode("utf-8"))
 
 
 def _vectors() -> list[tuple[str, Callable[[], bytes], str, str]]:
@@ -159,6 +197,12 @@ def _vectors() -> list[tuple[str, Callable[[], bytes], str, str]]:
             "UndecodableName",
             "undecodable_name",
         ),
+        (  # regression: 90 characters, 274 bytes in UTF-8: staging could not create it (StagingFailed)
+            "segment_too_long.zip",
+            lambda: craft_zip([_pdf("正卷/" + "起" * 90 + ".pdf")]),
+            "PathTooLong",
+            "path_too_long",
+        ),
         (
             "symlink_entry.zip",
             lambda: _one(b"link.pdf", external_attr=SYMLINK),
@@ -183,6 +227,24 @@ def _vectors() -> list[tuple[str, Callable[[], bytes], str, str]]:
             lambda: craft_zip([_pdf("a/x.pdf"), _pdf("a\\x.pdf")]),
             "NormalizationCollision",
             "normalization_collision",
+        ),
+        (
+            "gb18030_utf8_same_name.zip",
+            lambda: craft_zip([_pdf("正卷/0001-起诉状.pdf"), _gb18030("正卷/0001-起诉状.pdf")]),
+            "DuplicateName",
+            "duplicate_name",
+        ),
+        (
+            "gb18030_nfd_collision.zip",
+            lambda: craft_zip([_pdf("正卷/0001-caf\u00e9.pdf"), _gb18030("正卷/0001-cafe\u0301.pdf")]),
+            "NormalizationCollision",
+            "normalization_collision",
+        ),
+        (
+            "unicode_path_extra_parent_segment.zip",
+            lambda: _one(b"a.pdf", extra=unicode_path_extra(b"a.pdf", "../../etc/cron.d/x")),
+            "ParentSegment",
+            "parent_segment",
         ),
         (
             "case_collision.zip",
@@ -289,9 +351,25 @@ def main(out: Path = HERE) -> list[Path]:
         path = out / filename
         path.write_bytes(build())
         written.append(path)
-        rows.append({"file": filename, "error_class": error, "code": code})
+        rows.append(
+            {"file": filename, "error_class": error, "code": code, "reader": "zip", "ingest_code": code}
+        )
+    for vector in load_content().content_vectors():
+        built = vector.build()
+        path = out / vector.name
+        path.write_bytes(built if isinstance(built, bytes) else zip_files(built))
+        written.append(path)
+        rows.append(
+            {
+                "file": vector.name,
+                "error_class": vector.error_class,
+                "code": vector.code,
+                "reader": vector.reader,
+                "ingest_code": vector.ingest_code,
+            }
+        )
     with open(out / "expected.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["file", "error_class", "code"], lineterminator="\n")
+        writer = csv.DictWriter(fh, fieldnames=FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     written.append(out / "expected.csv")
