@@ -215,6 +215,9 @@ def _load_certificate(der: bytes | None, what: str) -> asn1_x509.Certificate:
         raise MalformedSignature(f"{what}/证书: expected base64 DER X.509, found text that is not base64")
     try:
         cert = asn1_x509.Certificate.load(der, strict=True)
+        # asn1crypto parses lazily: read every field now, or a malformed one raises ValueError later
+        # (the SM2 key's bit string in verify_raw, the issuer name in _issued_by) — found by fuzzing
+        _ = cert.native
         _ = cert.public_key["algorithm"]["algorithm"].native
         _ = cert.subject.human_friendly
     except (ValueError, TypeError, KeyError):

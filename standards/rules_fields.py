@@ -65,7 +65,9 @@ def implausible(message: str, path: str, line: int | None) -> Problem:
 
 
 def one_year_after(day: dt.date) -> dt.date:
-    """The same calendar day a year later (29 February → 28 February)."""
+    """The same calendar day a year later (29 February → 28 February; dt.date.max for year 9999)."""
+    if day.year >= dt.MAXYEAR:  # a 结案日期 of 9999-12-31 is implausible, but must not crash the rules
+        return dt.date.max
     try:
         return day.replace(year=day.year + 1)
     except ValueError:
@@ -326,10 +328,15 @@ def _check_sequences(entries: Sequence[CatalogEntry], path: str, lines: Mapping[
             out.append(
                 Problem("sequence_duplicate", f"顺序号 {seq} 重复 {n} 次", "GD-2-6", path, lines.get(seq))
             )
-    present = set(seqs)
-    for seq in range(1, max(present, default=0) + 1):
-        if seq not in present:
-            out.append(Problem("sequence_gap", f"顺序号不连续：缺少 {seq}", "GD-2-6", path, None))
+    # one problem per run of missing numbers, not per number: a single 顺序号 of 100000000 (refused by
+    # the XSD, but these rules also run on schema-invalid catalogues) once made 10^8 problems
+    present = sorted(set(seqs))
+    expected = 1
+    for seq in present:
+        if seq > expected:
+            missing = f"{expected}" if seq - 1 == expected else f"{expected}–{seq - 1}（共 {seq - expected} 个）"
+            out.append(Problem("sequence_gap", f"顺序号不连续：缺少 {missing}", "GD-2-6", path, None))
+        expected = max(expected, seq + 1)
     if seqs != sorted(seqs):
         out.append(Problem("sequence_out_of_order", "目录文件中的顺序号未按升序排列", "GD-2-6", path, None))
     return out

@@ -192,6 +192,13 @@ def test_read_speed_is_compared_with_the_configured_minimum() -> None:
     assert environment.check_read_speed(CheckContext(stage="BC", now=NOW)).status == "not_run"
 
 
+def test_read_speed_of_a_tiny_sample_is_not_judged() -> None:
+    """Regression: a 3 KB package 'read' at 12.9 MB/s (opening files, not the carrier) and failed 4-4."""
+    tiny = CheckContext(stage="GD", now=NOW, facts={"read_mb_per_s": 12.9, "read_bytes": 3_000})
+    result = environment.check_read_speed(tiny)
+    assert result.status == "not_run" and result.reason is not None and "3,000" in result.reason
+
+
 @pytest.mark.parametrize(
     ("facts", "status"),
     [
