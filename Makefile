@@ -35,3 +35,20 @@ bench: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR) build *.egg-info
+
+# Coverage-guided fuzzing of the input parsers (tests/fuzz/, atheris). Each target runs FUZZ_SECONDS;
+# select some with FUZZ_TARGETS=zip_intake,bagit_reader (commas or spaces). Findings: fuzz-findings/<target>/.
+FUZZ_SECONDS ?= 1800
+FUZZ_TARGETS ?= zip_intake xml_validation eep_reader bagit_reader
+FUZZ_RSS_MB ?= 2048
+comma := ,
+.PHONY: fuzz
+
+$(BIN)/.fuzz-installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[dev,fuzz]'
+	touch $@
+
+fuzz: $(BIN)/.fuzz-installed
+	$(BIN)/python -m tests.fuzz.run --seconds $(FUZZ_SECONDS) --rss-limit-mb $(FUZZ_RSS_MB) \
+		--findings fuzz-findings $(subst $(comma), ,$(FUZZ_TARGETS))
