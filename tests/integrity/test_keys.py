@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -102,6 +103,6 @@ def test_ensure_key_refuses_a_public_key_without_its_private_key(tmp_path: Path)
     ensure_key(tmp_path, "court.example/ledger")
     key_path, pub_path = key_paths(tmp_path, "court.example/ledger")
     key_path.unlink()
-    with pytest.raises(KeyFileMissingError, match="private key .* is missing"):
+    with pytest.raises(KeyFileMissingError, match=r"private key .* is missing"):
         ensure_key(tmp_path, "court.example/ledger")
     assert not key_path.exists() and pub_path.exists()
