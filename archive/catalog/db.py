@@ -31,6 +31,15 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 CONNECT_TIMEOUT_S = 5
 SQLITE_BUSY_TIMEOUT_MS = 5000
+#: libpq TCP options: probe an idle connection after 30 s, give up after 3 unanswered probes 10 s apart,
+#: and drop a connection whose sent data stays unacknowledged for 60 s.
+PG_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60_000,
+}
 #: Execution option: on SQLite, start transactions with BEGIN IMMEDIATE (take the write lock up front).
 SQLITE_BEGIN_IMMEDIATE = "edossier_sqlite_begin_immediate"
 
@@ -60,7 +69,11 @@ def make_engine(url: str | URL, *, connect_timeout_s: int = CONNECT_TIMEOUT_S) -
     SQLite: the parent folder of the file is created; every connection gets ``foreign_keys=ON``,
     ``journal_mode=WAL`` and ``busy_timeout``, and SQLAlchemy emits ``BEGIN`` itself so that
     SELECTs, DDL and SAVEPOINTs take part in transactions (the sqlite3 driver's legacy mode does not).
-    PostgreSQL: ``pool_pre_ping`` and a connect timeout so an outage is reported quickly.
+    PostgreSQL: ``pool_pre_ping``, a connect timeout so an outage is reported quickly, and TCP
+    keepalives with ``tcp_user_timeout`` so a connection to a server behind a dead network path fails
+    after about a minute instead of hanging (a server that answers TCP but never replies is not
+    bounded by this). Both: ``hide_parameters`` — error messages and logs never carry bound values
+    (案号, parties' and judges' names).
     No connection is opened here; use :func:`check_ready` for that.
 
     Raises:
@@ -73,7 +86,8 @@ def make_engine(url: str | URL, *, connect_timeout_s: int = CONNECT_TIMEOUT_S) -
         return create_engine(
             parsed,
             pool_pre_ping=True,
-            connect_args={"connect_timeout": connect_timeout_s},
+            hide_parameters=True,
+            connect_args={"connect_timeout": connect_timeout_s, **PG_KEEPALIVES},
         )
     except NoSuchModuleError:  # pragma: no cover - psycopg is a hard dependency
         raise UnsupportedDatabaseUrl(f"database_url: driver {parsed.drivername!r} is not installed") from None
@@ -84,7 +98,9 @@ def _make_sqlite_engine(parsed: URL, connect_timeout_s: int) -> Engine:
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     # pool_size covers the API's route threads (api.http.app.ROUTE_THREADS) plus background work
-    engine = create_engine(parsed, connect_args={"timeout": connect_timeout_s}, pool_size=12, max_overflow=8)
+    engine = create_engine(
+        parsed, connect_args={"timeout": connect_timeout_s}, pool_size=12, max_overflow=8, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -197,3 +197,18 @@ def test_write_session_takes_sqlite_write_lock_at_begin(tmp_path: Path) -> None:
                 other.close()
     finally:
         engine.dispose()
+
+
+def test_database_errors_never_carry_bound_values(database_url: str) -> None:
+    """Regression: a failed statement logged its parameters (案号, a judge's name) with the SQL."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn, pytest.raises(DBAPIError) as caught:
+            conn.execute(text("INSERT INTO no_such_table VALUES (:v)"), {"v": "审判员张某某"})
+    finally:
+        engine.dispose()
+    assert "审判员张某某" not in str(caught.value)
+    assert "hidden" in str(caught.value)
