@@ -281,7 +281,9 @@ def parse_eep(data: bytes, limits: Limits, *, path: str | None = None) -> EepPac
         NotAnEep: the root is not 电子文件封装包 in the DA/T 48 namespace.
         EepSchemaInvalid: the document does not conform to ``eep/eep.xsd``.
     """
-    return read_eep(parse_xml(data, limits=limits, path=path), path=path)
+    # huge_tree: one 编码数据 node holds a whole file in Base64 (a 7.5 MB scan passes libxml2's 10 MB
+    # node limit); the document stays bounded by limits.xml_bytes, DOCTYPEs and external loads refused
+    return read_eep(parse_xml(data, limits=limits, path=path, huge_tree=True), path=path)
 
 
 def read_eep(root: etree._Element, *, path: str | None = None) -> EepPackage:

@@ -83,36 +83,48 @@ def has_doctype_marker(data: bytes) -> bool:
     return any(marker in data for marker in _DOCTYPE_MARKERS)
 
 
-def make_parser() -> etree.XMLParser:
+def make_parser(*, huge_tree: bool = False) -> etree.XMLParser:
     """A fresh hardened parser: no entities, no DTD loading, no network, no huge trees.
 
     A new parser per call keeps threads from sharing one (lxml parsers are not thread-safe). It still
     resolves relative files (``xs:include`` of our own schemas); :func:`parse_xml` adds a resolver that
-    refuses every external load for untrusted input.
+    refuses every external load for untrusted input. ``huge_tree`` lifts libxml2's 10 MB limit on one
+    text node (a DA/T 48 EEP holds a whole file in one Base64 node); the size limit stays the caller's.
     """
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
-        huge_tree=False,
+        huge_tree=huge_tree,
         remove_comments=True,
         remove_pis=True,
         collect_ids=False,
     )
 
 
-def parse_xml(data: bytes, *, limits: Limits, path: str | None = None) -> etree._Element:
+def parse_xml(
+    data: bytes,
+    *,
+    limits: Limits,
+    path: str | None = None,
+    huge_tree: bool = False,
+    max_bytes: int | None = None,
+) -> etree._Element:
     """Parse ``data`` safely and return the root element (``sourceline`` set on every element).
 
+    ``huge_tree`` allows text nodes over 10 MB (EEPs); ``max_bytes`` replaces ``limits.xml_bytes``
+    for callers with a documented larger bound (a transfer's EEP: ``limits.package_bytes``).
+
     Raises:
-        XmlTooLargeError: ``len(data)`` exceeds ``limits.xml_bytes``.
+        XmlTooLargeError: ``len(data)`` exceeds ``max_bytes`` or else ``limits.xml_bytes``.
         XmlSyntaxError: the document is not well-formed (message and ``line`` from libxml2).
         XmlDoctypeForbiddenError: the document has a DOCTYPE (internal or external DTD).
     """
-    if len(data) > limits.xml_bytes:
+    bound, name = (max_bytes, "max_bytes") if max_bytes is not None else (limits.xml_bytes, "limits.xml_bytes")
+    if len(data) > bound:
         raise XmlTooLargeError(
-            f"XML document is {len(data)} bytes; expected at most {limits.xml_bytes} (limits.xml_bytes)",
+            f"XML document is {len(data)} bytes; expected at most {bound} ({name})",
             path=path,
         )
     # libxml2 still reads an external subset (file://) even with load_dtd=False, so refuse any DOCTYPE
@@ -120,7 +132,7 @@ def parse_xml(data: bytes, *, limits: Limits, path: str | None = None) -> etree.
     # the resolver keeps libxml2 from opening what such a DOCTYPE names.
     if has_doctype_marker(data):
         raise XmlDoctypeForbiddenError("XML declares a DOCTYPE; expected no DOCTYPE", path=path)
-    parser = make_parser()
+    parser = make_parser(huge_tree=huge_tree)
     parser.resolvers.add(_NoExternalResources())  # the docinfo check below then refuses the DOCTYPE
     try:
         root = etree.fromstring(data, parser=parser)

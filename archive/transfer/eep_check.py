@@ -36,11 +36,8 @@ from standards.eep import EepPackage, decode_eep_files, eep_profile_problems, re
 from standards.eep_writer import court_path
 from standards.errors import BadInput
 from standards.limits import Limits
-from standards.xml_parser import XmlDoctypeForbiddenError, XmlSyntaxError
+from standards.xml_parser import parse_xml
 
-_DOCTYPE_MARKERS = tuple(
-    "<!DOCTYPE".encode(enc) for enc in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
-)
 Trust = Literal["verified", "unverified", "failed", "not_checked"]
 SignatureState = Literal["valid", "invalid", "missing", "not_checked"]
 
@@ -182,48 +179,17 @@ def _files(
     return not out, out
 
 
-class _NoExternalResources(etree.Resolver):
-    """Answers every external load (a DTD subset a UTF-7 DOCTYPE names, an entity) with nothing: libxml2
-    reads an external subset even with ``load_dtd=False``, and the byte scan cannot see UTF-7."""
-
-    def resolve(self, system_url: str, public_id: str, context: Any = None) -> Any:
-        return self.resolve_string("", context, base_url=None)
-
-
-def parse_large_xml(data: bytes, *, path: str) -> etree._Element:
-    """Parse a whole EEP with the hardened options of :func:`standards.xml_parser.make_parser`, but
-    ``huge_tree`` on: one 编码数据 text node holds a whole file in Base64, beyond libxml2's 10 MB default
-    (``standards.eep.parse_eep`` stops there, and at ``limits.xml_bytes``). The caller bounds ``data`` by
-    ``limits.package_bytes`` — the bound the EEP writer builds within.
+def parse_large_xml(data: bytes, *, limits: Limits, path: str) -> etree._Element:
+    """Parse a whole EEP with the hardened parser, ``huge_tree`` on: one 编码数据 text node holds a whole
+    file in Base64, beyond libxml2's 10 MB default, and a transfer's EEP is bounded by
+    ``limits.package_bytes`` (the bound the EEP writer builds within) rather than ``limits.xml_bytes``.
 
     Raises:
+        XmlTooLargeError: more than ``limits.package_bytes``.
         XmlDoctypeForbiddenError: a DOCTYPE (entity attacks, external fetches).
         XmlSyntaxError: not well-formed.
     """
-    if any(marker in data for marker in _DOCTYPE_MARKERS):
-        raise XmlDoctypeForbiddenError("XML declares a DOCTYPE; expected no DOCTYPE", path=path)
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=True,
-        remove_comments=True,
-        remove_pis=True,
-        collect_ids=False,
-    )
-    parser.resolvers.add(_NoExternalResources())
-    try:
-        root = etree.fromstring(data, parser=parser)
-    except etree.XMLSyntaxError as exc:
-        line = exc.lineno if isinstance(exc.lineno, int) else None
-        raise XmlSyntaxError(
-            f"XML is not well-formed: {exc.msg} (line {line})", path=path, line=line
-        ) from None
-    docinfo: Any = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise XmlDoctypeForbiddenError("XML declares a DOCTYPE; expected no DOCTYPE", path=path)
-    return root
+    return parse_xml(data, limits=limits, path=path, huge_tree=True, max_bytes=limits.package_bytes)
 
 
 def check_record_eep(
@@ -250,7 +216,7 @@ def check_record_eep(
         en = f"{name}: {size} bytes, larger than limits.package_bytes"
         return EepOutcome(record, findings=(_finding("YJ-1-1", "eep_too_large", zh, en, plan),))
     try:
-        pkg = read_eep(parse_large_xml(eep_local.read_bytes(), path=name), path=name)
+        pkg = read_eep(parse_large_xml(eep_local.read_bytes(), limits=limits, path=name), path=name)
     except BadInput as error:
         zh = f"封装包 {name} 无法读取或不符合 DA/T 48-2009 Schema：{error.message}"
         finding = _finding("YJ-1-1", error.code, zh, f"{name}: {error.message}", plan)

@@ -198,11 +198,11 @@ def test_catalog_checks_find_duplicate_codes_and_sequence_gaps() -> None:
 def test_a_whole_eep_parses_beyond_libxml2s_10_mb_text_node_limit_but_never_with_a_doctype() -> None:
     text = base64.encodebytes(bytes(8_000_000))  # one file's Base64: 10.8 MB in one text node
 
-    assert len(parse_large_xml(b"<a>" + text + b"</a>", path="x").text or "") == len(text)
+    assert len(parse_large_xml(b"<a>" + text + b"</a>", limits=Limits(), path="x").text or "") == len(text)
     for hostile in (
         b'<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><a>&e;</a>',
         '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a><a/>'.encode("utf-16"),
         b'<?xml version="1.0" encoding="UTF-7"?>\n+ADw-!DOCTYPE a SYSTEM "/dev/stdin"+AD4-\n<a/>',  # no byte marker
     ):
         with pytest.raises(XmlDoctypeForbiddenError):
-            parse_large_xml(hostile, path="x")
+            parse_large_xml(hostile, limits=Limits(), path="x")
