@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 import os
 import shutil
@@ -33,8 +34,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from archive.catalog import queries
-from archive.catalog.models import Dossier
+from archive.catalog.models import Dossier, Event
 from archive.intake import open_package
 from archive.settings import Settings
 from archive.transfer.consistency import check_document_total
@@ -159,8 +163,9 @@ def _accession(
     views = [record_package(staged.root, p) for p in plans]
     validations = [validate_court_package(v, limits=settings.limits, today=now.date()) for v in views]
     findings += check_document_total(docs.description, sum(len(v.entries) for v in validations))
+    transfer_id = docs.description.transfer_id if docs.description else None
     received = [
-        _judge(inst, plan, view, validation, eep, findings, now, actor)
+        _judge(inst, plan, view, validation, eep, findings, now, actor, transfer_id)
         for plan, view, validation, eep in zip(plans, views, validations, eeps, strict=True)
     ]
     failures = failures_of(findings, [(r.archival_code, r.report) for r in received])
@@ -175,7 +180,6 @@ def _accession(
             )
         )
     accepted = not failures and bool(received) and all(r.report.passed for r in received)
-    transfer_id = docs.description.transfer_id if docs.description else None
     if accepted:
         received = _archive(inst, staged, plans, received, failures, actor)
         accepted = not failures
@@ -232,8 +236,14 @@ def _judge(
     findings: Sequence[Finding],
     now: dt.datetime,
     actor: str,
+    transfer_id: str | None,
 ) -> ReceivedRecord:
-    """The receiver's YJ stage of one record; YJ-1-8 asks this archive's catalog about the 案号."""
+    """The receiver's YJ stage of one record; YJ-1-8 asks this archive's catalog about the 案号.
+
+    A dossier already archived here with the same content but no ``dossier.transferred`` (received)
+    of this transfer is an import that was interrupted after its ingest (an outage between records):
+    it is not a duplicate, so a re-run completes the accession instead of being refused for ever.
+    """
     case_number = validation.description.case_number if validation.description else None
     existing: Dossier | None = None
     with inst.sessions() as session:
@@ -241,11 +251,17 @@ def _judge(
             existing = queries.find_dossier(session, case_number)
         existing_id = existing.archive_id if existing is not None else None
         same = existing is not None and existing.package_digest == view.source_digest
+        resumed = (
+            same
+            and existing_id is not None
+            and transfer_id is not None
+            and not _received_before(session, existing_id, transfer_id)
+        )
     known: dict[str, Any] = {
         "package_digest_after": view.source_digest,
         "catalog_readable": True,
         "catalog_detail": "dossiers 表按案号查询成功",
-        "duplicate_archives": [existing_id] if existing_id else [],
+        "duplicate_archives": [existing_id] if existing_id and not resumed else [],
         "actor": actor,
         "transport": "local",
         "audit_logged": True,
@@ -268,8 +284,20 @@ def _judge(
         report=report,
         eep=eep,
         eep_sha256=plan.eep.digests.get("sha256") if plan.eep else None,
-        duplicate_of=existing_id if same else None,
+        duplicate_of=existing_id if same and not resumed else None,
     )
+
+
+def _received_before(session: Session, archive_id: str, transfer_id: str) -> bool:
+    """Whether ``dossier.transferred`` (received) of ``transfer_id`` is already recorded for the dossier."""
+    rows = session.scalars(
+        select(Event.payload_json).where(Event.kind == "dossier.transferred", Event.archive_id == archive_id)
+    )
+    for raw in rows:
+        payload = json.loads(raw)
+        if payload.get("direction") == "received" and payload.get("transfer_id") == transfer_id:
+            return True
+    return False
 
 
 def _archive(
@@ -290,7 +318,10 @@ def _archive(
         if plan.eep is not None:
             os.replace(staged.local_path(plan.eep.path), aside / plan.code.eep_name)
         outcome = service.ingest(folder, declared_sha256=plan.listed.package_digest if plan.listed else None)
-        if outcome.status != "archived":
+        # already_archived: the same content from an interrupted run of this import (see _judge; a
+        # real duplicate failed YJ-1-8 before anything was archived)
+        done = outcome.status in ("archived", "already_archived")
+        if not done:
             for p in outcome.errors:
                 failures.append(
                     Finding(
@@ -313,7 +344,7 @@ def _archive(
                         r.archival_code,
                     )
                 )
-        archived = outcome.archive_id if outcome.status == "archived" else None
+        archived = outcome.archive_id if done else None
         out.append(dataclasses.replace(r, archive_id=archived, ingest_status=outcome.status))
     return out
 

@@ -182,6 +182,24 @@ def test_reimport_of_the_same_package_reports_the_yj_1_8_duplicate_and_archives_
     assert len(received) == 3  # no second dossier.transferred for the refused re-import
 
 
+def test_an_import_interrupted_after_some_ingests_completes_when_run_again(
+    sent: Sent, receiver: Installation, samples: list[Path], accept: Any
+) -> None:
+    """An outage between records leaves the first archived without its dossier.transferred; the re-run
+    must finish the accession (not refuse those records as duplicates for ever) and then be complete."""
+    archive_samples(receiver, samples[:1])  # what the interrupted run had archived before it stopped
+
+    resumed = accept(sent.path)
+
+    assert resumed.accepted, [f.as_dict() for f in resumed.failures]
+    assert not any(r.duplicate_of for r in resumed.records)
+    received = [e for e in _transferred(receiver) if e["direction"] == "received"]
+    assert len(received) == 3 and {e["transfer_id"] for e in received} == {resumed.transfer_id}
+    with receiver.sessions() as session:
+        assert len(session.scalars(select(Dossier)).all()) == 3
+    assert not accept(sent.path).accepted  # now it is complete: a third run is the YJ-1-8 duplicate
+
+
 def test_export_writes_and_records_nothing_when_a_yj_item_fails_and_names_the_item(
     sent: Sent, tmp_path: Path
 ) -> None:
