@@ -279,8 +279,17 @@ _CERT_SIG_ALGORITHMS = {
 }
 
 
+def _same_name(a: asn1_x509.Name, b: asn1_x509.Name) -> bool:
+    """RFC 5280 name match; asn1crypto's string preparation (RFC 4518) raises ValueError on some values
+    (a malformed bidirectional sequence — found by fuzzing): such names match only byte for byte."""
+    try:
+        return bool(a == b)
+    except ValueError:
+        return bytes(a.dump()) == bytes(b.dump())
+
+
 def _issued_by(child: asn1_x509.Certificate, issuer: asn1_x509.Certificate) -> bool:
-    if child.issuer != issuer.subject:
+    if not _same_name(child.issuer, issuer.subject):
         return False
     alg = _CERT_SIG_ALGORITHMS.get(child["signature_algorithm"]["algorithm"].dotted)
     if alg is None:
