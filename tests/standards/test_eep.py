@@ -188,7 +188,7 @@ def test_restored_name_appends_extension_from_reverse_key_only_when_missing() ->
 def test_parse_eep_reads_a_file_beyond_libxml2s_10_mb_text_node_limit() -> None:
     """Regression: one scan over ~7.5 MB is one Base64 node over 10 MB, which parse_eep refused."""
     data = (VECTORS / "valid" / "signed-ecdsa.xml").read_bytes()
-    start = data.index(">".encode(), data.index("<编码数据 ".encode())) + 1
+    start = data.index(b">", data.index("<编码数据 ".encode())) + 1
     end = data.index("</编码数据>".encode(), start)
     big = base64.b64encode(bytes(8_000_000))  # 10.7 MB of Base64 in one text node
     package = parse_eep(data[:start] + big + data[end:], Limits(xml_bytes=64 * 1024**2), path="big.xml")
