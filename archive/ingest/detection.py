@@ -15,9 +15,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from archive.settings import Settings
-from integrity.checks.engine import config_from_settings, gather_facts, run_stage
-from integrity.checks.model import CheckContext, DetectionReport
-from integrity.reports.header import installed_version
+from integrity.checks.engine import detect
+from integrity.checks.model import DetectionReport
 from standards.package import StagedPackage
 from standards.problems import Problem
 from standards.validation import ValidationReport
@@ -36,18 +35,7 @@ def detect_gd(
     ``known`` holds the facts only the ingest service has: ``catalog_readable``, ``catalog_detail``,
     ``duplicate_archives``, ``actor``, ``transport``, ``audit_logged``.
     """
-    facts = dict(gather_facts(staged, settings, "GD"))
-    facts.update(known)
-    ctx = CheckContext(
-        stage="GD",
-        now=now,
-        package=staged,
-        validation=validation,
-        facts=facts,
-        config=config_from_settings(settings),
-        files_root=staged.root,
-    )
-    return run_stage("GD", ctx, tool_version=installed_version())
+    return detect("GD", staged, validation, settings, now=now, known=known)
 
 
 def rejection_problems(

@@ -21,9 +21,8 @@ from archive.ingest.manifest import inventory_digest
 from archive.settings import Settings
 from archive.transfer.findings import Finding, apply_findings, findings_for
 from archive.transfer.inspect import RecordPlan
-from integrity.checks.engine import config_from_settings, gather_facts, run_stage
-from integrity.checks.model import CheckContext, DetectionReport
-from integrity.reports.header import installed_version
+from integrity.checks.engine import detect
+from integrity.checks.model import DetectionReport
 from standards.package import StagedPackage
 from standards.validation import ValidationReport, validate_court_package
 
@@ -56,16 +55,5 @@ def run_record_yj(
     """
     if validation is None:
         validation = validate_court_package(package, limits=settings.limits, today=now.date())
-    facts = dict(gather_facts(package, settings, "YJ"))
-    facts.update(known)
-    ctx = CheckContext(
-        stage="YJ",
-        now=now,
-        package=package,
-        validation=validation,
-        facts=facts,
-        config=config_from_settings(settings),
-        files_root=package.root,
-    )
-    report = run_stage("YJ", ctx, tool_version=installed_version())
+    report = detect("YJ", package, validation, settings, now=now, known=known)
     return apply_findings(report, findings_for(findings, record)), validation

@@ -23,9 +23,8 @@ from archive.catalog.models import Dossier
 from integrity.audit.assemble import Assembly, ManifestUnusable, assemble_aip
 from integrity.audit.ledger_check import check_dossier
 from integrity.audit.results import ASSEMBLE_CHECK, CheckResult, Outcome, from_assembly, from_bc_item
-from integrity.checks.engine import config_from_settings, gather_facts, run_stage
-from integrity.checks.model import CheckContext, DetectionReport
-from integrity.reports.header import installed_version
+from integrity.checks.engine import detect
+from integrity.checks.model import DetectionReport
 from integrity.reports.store import save_report
 from standards.errors import StorageError
 from standards.validation import validate_court_package
@@ -85,28 +84,16 @@ def _run_bc_stage(
     settings = inst.settings
     package = assembly.package
     validation = validate_court_package(package, limits=settings.limits, today=now.date())
-    facts = dict(gather_facts(package, settings, "BC"))
-    facts.update(
-        {
-            # BC-3-2: the dossier row and its documents were just read from the catalog
-            "catalog_readable": True,
-            "catalog_detail": f"dossiers/documents 表按档案号 {dossier.archive_id} 读取成功",
-            # BC-1-14: the inventory digest recorded at ingest vs the one of the bytes re-read now
-            "package_digest_before": dossier.package_digest,
-            "package_digest_after": package.source_digest,
-            # BC-3-9: a sample of the latest backup restored into a scratch folder and re-hashed
-            "backup_restore": backup_restore_fact(settings, inst.sessions, dossier, now),
-        }
-    )
+    known = {
+        # BC-3-2: the dossier row and its documents were just read from the catalog
+        "catalog_readable": True,
+        "catalog_detail": f"dossiers/documents 表按档案号 {dossier.archive_id} 读取成功",
+        # BC-1-14: the inventory digest recorded at ingest vs the one of the bytes re-read now
+        "package_digest_before": dossier.package_digest,
+        "package_digest_after": package.source_digest,
+        # BC-3-9: a sample of the latest backup restored into a scratch folder and re-hashed
+        "backup_restore": backup_restore_fact(settings, inst.sessions, dossier, now),
+    }
     # BC-3-7 needs ``recorded_environment``: ingest keeps no environment snapshot yet, so the item
     # answers not_run (recorded as ok with status not_run) until one is stored.
-    ctx = CheckContext(
-        stage="BC",
-        now=now,
-        package=package,
-        validation=validation,
-        facts=facts,
-        config=config_from_settings(settings),
-        files_root=package.root,
-    )
-    return run_stage("BC", ctx, tool_version=installed_version())
+    return detect("BC", package, validation, settings, now=now, known=known)

@@ -18,6 +18,7 @@ Building the context (staging, validation, catalog lookups, package digests) is 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 from archive.settings import Settings
 from integrity.checks.model import STAGES, CheckContext, DetectionReport, ItemResult, Stage, StageItem
 from integrity.checks.registry import items_for, load_callable, load_check
+from integrity.reports.header import installed_version
 from standards.package import StagedPackage
 
 log = logging.getLogger(__name__)
@@ -155,3 +157,28 @@ def run_stage(
         results=results,
         tool_version=tool_version,
     )
+
+
+def detect(
+    stage: Stage,
+    package: StagedPackage,
+    validation: Any,
+    settings: Settings,
+    *,
+    now: dt.datetime,
+    known: Mapping[str, Any],
+) -> DetectionReport:
+    """Gather the facts for ``package`` (``known`` — what only the caller knows — wins), then run every
+    stage-item of ``stage``: what ingest (GD), transfer (YJ) and the audit (BC) each do on a package."""
+    facts = dict(gather_facts(package, settings, stage))
+    facts.update(known)
+    ctx = CheckContext(
+        stage=stage,
+        now=now,
+        package=package,
+        validation=validation,
+        facts=facts,
+        config=config_from_settings(settings),
+        files_root=package.root,
+    )
+    return run_stage(stage, ctx, tool_version=installed_version())
